@@ -1,0 +1,1 @@
+"""Data model: paths, typed values, object definitions and the object tree."""
