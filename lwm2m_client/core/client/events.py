@@ -1,0 +1,75 @@
+"""Events the client core hands to the application (``ClientCore.next_event()``).
+
+Past-tense names (DESIGN.md section 3.9). Plain classes so MicroPython can run them.
+"""
+
+
+class Event:
+    """Base class: ``fields`` names the attributes shown by repr and compared by eq."""
+
+    fields = ()
+
+    def __repr__(self):
+        return "%s(%s)" % (
+            type(self).__name__,
+            ", ".join(["%s=%r" % (f, getattr(self, f)) for f in self.fields]))
+
+    def __eq__(self, other):
+        return type(self) is type(other) and all(
+            [getattr(self, f) == getattr(other, f) for f in self.fields])
+
+
+class Registered(Event):
+    """Register answered 2.01; ``location`` is the Location-Path the server assigned."""
+
+    fields = ("ssid", "location")
+
+    def __init__(self, ssid, location):
+        self.ssid = ssid
+        self.location = location
+
+
+class RegistrationUpdated(Event):
+    fields = ("ssid",)
+
+    def __init__(self, ssid):
+        self.ssid = ssid
+
+
+class RegistrationFailed(Event):
+    """The registration failure procedure (LwM2M Core 1.1 section 6.2.1.1) gave up.
+
+    ``bootstrap`` tells whether Object 1 resource 16 asks for a Client-Initiated
+    Bootstrap now; ``code`` is the last CoAP response code, or None after a timeout.
+    """
+
+    fields = ("ssid", "code", "bootstrap")
+
+    def __init__(self, ssid, code, bootstrap):
+        self.ssid = ssid
+        self.code = code
+        self.bootstrap = bootstrap
+
+
+class Deregistered(Event):
+    """De-register completed (or the registration was dropped); ``disabled`` when it was
+    caused by Disable (/1/x/4) and a re-Register follows after the Disable Timeout."""
+
+    fields = ("ssid", "disabled")
+
+    def __init__(self, ssid, disabled=False):
+        self.ssid = ssid
+        self.disabled = disabled
+
+
+class OperationPerformed(Event):
+    """A server's DM request was handled: ``op`` is the operation name ("read",
+    "write", "execute", ...), ``path`` the target and ``code`` the response code sent."""
+
+    fields = ("ssid", "op", "path", "code")
+
+    def __init__(self, ssid, op, path, code):
+        self.ssid = ssid
+        self.op = op
+        self.path = path
+        self.code = code

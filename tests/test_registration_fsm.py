@@ -1,0 +1,180 @@
+"""The registration state machine alone (LwM2M Core 1.1 section 6.2), driven by hand.
+
+The link below records what the machine asks to send; it is the machine's own
+interface to the engine, not a stand-in for a peer (the engine tests use a real server).
+"""
+
+import random
+
+import pytest
+
+from lwm2m_client.core.client import events as ev
+from lwm2m_client.core.client import registration as r
+
+
+class Link:
+    def __init__(self):
+        self.sent = []
+        self.events = []
+
+    def send_registration(self, reg, method, path, query, with_objects):
+        self.sent.append((method, list(path), list(query), with_objects))
+
+    def emit(self, event):
+        self.events.append(event)
+
+
+def make(**kw):
+    link = Link()
+    version = kw.pop("version", "1.1")
+    params = r.ServerParams(**kw)
+    return link, r.Registration(link, params, "meter-1", version=version, jitter=0)
+
+
+def register(link, reg, now=0):
+    reg.start(now)
+    reg.handle_timer(reg.get_timer())
+    assert reg.state == r.ST_REGISTERING
+    reg.handle(r.EV_SUCCESS, now, location=["rd", "5a3f"])
+    assert reg.state == r.ST_REGISTERED
+
+
+def test_register_query_and_payload_flag():
+    link, reg = make(lifetime=300, binding="U", queue=True)
+    reg.start(0)
+    reg.handle_timer(0)
+    assert link.sent == [(r.POST, ["rd"], ["ep=meter-1", "lt=300", "lwm2m=1.1", "b=U", "Q"], True)]
+
+
+def test_lwm2m_1_0_queue_mode_lives_in_binding():
+    link, reg = make(version="1.0", queue=True)
+    assert reg.register_query() == ["ep=meter-1", "lwm2m=1.0", "b=UQ"]
+
+
+def test_registered_event_and_update_schedule():
+    link, reg = make(lifetime=300)
+    register(link, reg, now=1000)
+    assert link.events == [ev.Registered(1, ["rd", "5a3f"])]
+    # Update at lifetime - min(lifetime / 2, 93 s).
+    assert reg.get_timer() == 1000 + (300 - 93) * 1000
+    reg.handle_timer(1000 + 207000)
+    assert link.sent[-1] == (r.POST, ["rd", "5a3f"], [], False)
+    reg.handle(r.EV_SUCCESS, 208000)
+    assert link.events[-1] == ev.RegistrationUpdated(1)
+
+
+def test_short_lifetime_margin_is_half():
+    link, reg = make(lifetime=60)
+    register(link, reg)
+    assert reg.get_timer() == 30000
+
+
+def test_update_carries_only_changed_parameters():
+    link, reg = make(lifetime=300)
+    register(link, reg)
+    reg.params.lifetime = 600
+    reg.trigger_update(5, objects_changed=True)
+    assert link.sent[-1] == (r.POST, ["rd", "5a3f"], ["lt=600"], True)
+
+
+def test_update_requested_during_update_is_sent_after_it():
+    link, reg = make()
+    register(link, reg)
+    reg.trigger_update(1)
+    reg.trigger_update(2, objects_changed=True)
+    assert len(link.sent) == 2
+    reg.handle(r.EV_SUCCESS, 3)
+    assert reg.state == r.ST_UPDATING
+    assert link.sent[-1][3] is True
+
+
+@pytest.mark.parametrize("event", [r.EV_ERROR, r.EV_TIMEOUT])
+def test_failed_update_leads_to_fresh_register(event):
+    link, reg = make()
+    register(link, reg)
+    reg.trigger_update(10)
+    reg.handle(event, 20, code=0x84)
+    assert reg.state == r.ST_REGISTERING
+    assert link.sent[-1][1] == ["rd"] and link.sent[-1][3] is True
+
+
+def test_failure_schedule_with_defaults():
+    """Defaults (Object 1 res 17-20): attempts at 0, 60, 180, 420, 900 s, then failure."""
+    link, reg = make()
+    reg.start(0)
+    now = reg.get_timer()
+    attempts = []
+    while reg.state != r.ST_FAILED:
+        reg.handle_timer(now)
+        assert reg.state == r.ST_REGISTERING
+        attempts.append(now // 1000)
+        reg.handle(r.EV_ERROR, now, code=0x83)
+        if reg.get_timer() is not None:
+            now = reg.get_timer()
+    assert attempts == [0, 60, 180, 420, 900]
+    assert link.events == [ev.RegistrationFailed(1, 0x83, True)]
+
+
+def test_sequences_repeat_after_sequence_delay():
+    link, reg = make(retry_count=2, retry_timer=10, sequence_delay=100, sequence_retry_count=2)
+    reg.start(0)
+    times = []
+    now = 0
+    while reg.state != r.ST_FAILED:
+        now = reg.get_timer()
+        reg.handle_timer(now)
+        times.append(now // 1000)
+        reg.handle(r.EV_TIMEOUT, now)
+    assert times == [0, 10, 110, 120]
+    assert link.events[-1].code is None
+
+
+def test_jitter_spreads_retries_within_bound():
+    waits = set()
+    for seed in range(20):
+        link = Link()
+        reg = r.Registration(link, r.ServerParams(), "m", rng=random.Random(seed), jitter=0.1)
+        reg.start(0)
+        first = reg.get_timer()
+        reg.handle_timer(first)
+        reg.handle(r.EV_ERROR, first)
+        wait = reg.get_timer() - first
+        assert 60000 <= wait < 66000
+        waits.add(wait)
+    assert len(waits) > 10
+
+
+def test_disable_deregisters_then_registers_after_timeout():
+    link, reg = make(disable_timeout=30)
+    register(link, reg)
+    assert reg.disable(100)
+    assert link.sent[-1] == (r.DELETE, ["rd", "5a3f"], [], False)
+    reg.handle(r.EV_SUCCESS, 200)
+    assert reg.state == r.ST_DISABLED
+    assert link.events[-1] == ev.Deregistered(1, True)
+    assert reg.get_timer() == 200 + 30000
+    reg.handle_timer(30200)
+    assert reg.state == r.ST_REGISTERING
+
+
+def test_stop_deregisters_and_unknown_pairs_are_ignored():
+    link, reg = make()
+    assert not reg.handle(r.EV_SUCCESS, 0)  # not in the table: ignored
+    register(link, reg)
+    reg.stop(50)
+    reg.handle(r.EV_SUCCESS, 60)
+    assert reg.state == r.ST_DEREGISTERED
+    assert link.events[-1] == ev.Deregistered(1, False)
+    assert not reg.trigger_update(70)
+
+
+def test_infinite_lifetime_schedules_no_update():
+    link, reg = make(lifetime=0)
+    register(link, reg)
+    assert reg.get_timer() is None
+
+
+def test_every_table_entry_names_an_action():
+    for (state, event), action in r.TRANSITIONS.items():
+        assert 0 <= state < len(r.STATE_NAMES) and 0 <= event < len(r.EVENT_NAMES)
+        assert callable(getattr(r.Registration, action))
