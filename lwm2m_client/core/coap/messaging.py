@@ -1,0 +1,397 @@
+"""CoAP messaging layer (RFC 7252 §4), sans-IO.
+
+``Endpoint`` turns requests and responses into datagrams and back: it retransmits
+Confirmable messages with exponential back-off, matches ACK/RST by message ID and
+responses by token, detects duplicates and answers them from a cache, and rejects what
+it cannot process. It never reads a clock or a socket: the caller passes ``now_ms``,
+feeds received datagrams to ``receive()``, sends what ``datagrams_to_send()`` returns
+and calls ``handle_timer()`` when ``get_timer()`` says so.
+
+Every table is bounded: pending exchanges (``max_exchanges``), the duplicate caches
+(``dedup_capacity``, oldest evicted) and the outgoing datagram queue (``send_capacity``,
+new datagrams dropped and counted in ``dropped`` when full; retransmission recovers).
+"""
+
+from lwm2m_client.core.coap import message as m
+from lwm2m_client.core.coap.events import (
+    Acknowledged,
+    RequestReceived,
+    RequestTimedOut,
+    Reset,
+    ResponseReceived,
+)
+from lwm2m_client.core.coap.options import KNOWN_CRITICAL
+from lwm2m_client.core.errors import DecodeError
+
+# States of an outgoing exchange: waiting for NSTART room, waiting for the ACK of a CON,
+# waiting for the (separate or NON) response to a request.
+QUEUED = 0
+WAIT_ACK = 1
+WAIT_RESPONSE = 2
+
+
+class Tuning:
+    """Transmission parameters (RFC 7252 §4.8, §4.8.2), times in milliseconds.
+
+    The defaults are the RFC's; tests shrink them instead of sleeping.
+    """
+
+    def __init__(self, ack_timeout=2000, ack_random_factor=1.5, max_retransmit=4, nstart=1,
+                 exchange_lifetime=247000, non_lifetime=145000, max_message_size=1152,
+                 token_length=4):
+        if not 1 <= token_length <= 8:
+            raise ValueError("token_length must be 1..8")
+        self.ack_timeout = ack_timeout
+        self.ack_random_factor = ack_random_factor
+        self.max_retransmit = max_retransmit
+        self.nstart = nstart
+        self.exchange_lifetime = exchange_lifetime
+        self.non_lifetime = non_lifetime
+        self.max_message_size = max_message_size
+        self.token_length = token_length
+
+    def __repr__(self):
+        return "<Tuning ack_timeout=%d factor=%s max_retransmit=%d nstart=%d>" % (
+            self.ack_timeout, self.ack_random_factor, self.max_retransmit, self.nstart)
+
+    def initial_timeout(self, rng):
+        """Uniform in [ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR) (RFC 7252 §4.2),
+        from one ``rng.getrandbits(16)`` draw."""
+        span = int(self.ack_timeout * self.ack_random_factor) - self.ack_timeout
+        return self.ack_timeout + ((span * rng.getrandbits(16)) >> 16)
+
+
+class EndpointBusy(Exception):
+    """Application overload: the table of pending exchanges is full."""
+
+
+class DedupCache:
+    """Recently seen (peer, message ID) pairs for duplicate detection (RFC 7252 §4.5).
+
+    A fixed ring of ``capacity`` keys: entries expire ``lifetime`` ms after they were
+    added, in insertion order, and the oldest is evicted when the ring is full. Each
+    entry holds the encoded reply to resend for a duplicate (None while there is none).
+    """
+
+    def __init__(self, capacity, lifetime):
+        self.capacity = capacity
+        self.lifetime = lifetime
+        self._ring = [None] * capacity
+        self._head = 0
+        self._count = 0
+        self._map = {}
+
+    def __len__(self):
+        return self._count
+
+    def _pop_oldest(self):
+        key = self._ring[self._head]
+        self._ring[self._head] = None
+        self._head = (self._head + 1) % self.capacity
+        self._count -= 1
+        del self._map[key]
+
+    def _purge(self, now_ms):
+        while self._count and self._map[self._ring[self._head]][0] <= now_ms:
+            self._pop_oldest()
+
+    def get(self, key, now_ms):
+        """The live entry ``[expires_ms, reply]`` for ``key``, or None."""
+        self._purge(now_ms)
+        return self._map.get(key)
+
+    def add(self, key, now_ms, reply=None):
+        self._purge(now_ms)
+        if self._count == self.capacity:
+            self._pop_oldest()
+        entry = [now_ms + self.lifetime, reply]
+        self._ring[(self._head + self._count) % self.capacity] = key
+        self._count += 1
+        self._map[key] = entry
+        return entry
+
+
+class _Exchange:
+    """One outgoing CON or request: its bytes, where it is, and its retransmission timer."""
+
+    def __init__(self, addr, token, mid, data, is_request, confirmable):
+        self.addr = addr
+        self.token = token
+        self.mid = mid
+        self.data = data
+        self.is_request = is_request
+        self.confirmable = confirmable
+        self.state = QUEUED
+        self.deadline = 0
+        self.timeout = 0
+        self.retransmits = 0
+
+    def __repr__(self):
+        return "<Exchange mid=0x%04x state=%d deadline=%d>" % (self.mid, self.state,
+                                                                self.deadline)
+
+
+def _empty(mtype, mid):
+    """The 4 bytes of an Empty ACK or RST for ``mid`` (RFC 7252 §4.2, §4.3)."""
+    return bytes((0x40 | mtype << 4, 0, (mid >> 8) & 0xFF, mid & 0xFF))
+
+
+class Endpoint:
+    """The messaging layer towards one or a few peers, keyed by their address."""
+
+    def __init__(self, rng, tuning=None, max_exchanges=8, dedup_capacity=16,
+                 send_capacity=32, known_critical=KNOWN_CRITICAL):
+        self.rng = rng
+        self.tuning = tuning = tuning or Tuning()
+        self.max_exchanges = max_exchanges
+        self.send_capacity = send_capacity
+        self.known_critical = known_critical
+        self.dropped = 0
+        self._buf = bytearray(tuning.max_message_size)
+        self._mid = rng.getrandbits(16)  # RFC 7252 §4.4: start at a random value
+        self._exchanges = []
+        self._con_seen = DedupCache(dedup_capacity, tuning.exchange_lifetime)
+        self._non_seen = DedupCache(dedup_capacity, tuning.non_lifetime)
+        # NON messages sent recently, so an RST to one can be matched (RFC 7641 §3.6).
+        self._non_sent = DedupCache(max_exchanges, tuning.non_lifetime)
+        self._out = []
+
+    def __repr__(self):
+        return "<Endpoint exchanges=%d out=%d>" % (len(self._exchanges), len(self._out))
+
+    # --- sending ---------------------------------------------------------------------
+    def new_token(self):
+        """A random token not used by a pending exchange (RFC 7252 §5.3.1)."""
+        n = self.tuning.token_length
+        while True:
+            token = bytearray(n)
+            for i in range(0, n, 4):
+                word = self.rng.getrandbits(32)
+                for j in range(i, min(i + 4, n)):
+                    token[j] = word & 0xFF
+                    word >>= 8
+            token = bytes(token)
+            if self._find_token(None, token) is None:
+                return token
+
+    def _next_mid(self):
+        self._mid = (self._mid + 1) & 0xFFFF
+        return self._mid
+
+    def _encode(self, msg):
+        n = m.encode_into(msg, self._buf)
+        return bytes(self._buf[:n])
+
+    def _queue(self, data, addr):
+        if len(self._out) >= self.send_capacity:
+            self.dropped += 1
+            return
+        self._out.append((data, addr))
+
+    def request(self, msg, addr, now_ms):
+        """Send a CON or NON request; return its token. An empty ``msg.token`` is
+        replaced by a fresh one. Raises EndpointBusy when the exchange table is full."""
+        if not msg.token:
+            msg.token = self.new_token()
+        self._start(msg, addr, now_ms, True)
+        return msg.token
+
+    def send(self, msg, addr, now_ms):
+        """Send a CON or NON message that is not a request: a notification (RFC 7641
+        §4.2) or a separate response, on the token the caller sets. Returns its MID."""
+        if msg.mtype == m.NON:
+            msg.mid = self._next_mid()
+            self._queue(self._encode(msg), addr)
+            self._non_sent.add((addr, msg.mid), now_ms, msg.token)
+            return msg.mid
+        return self._start(msg, addr, now_ms, False).mid
+
+    def _start(self, msg, addr, now_ms, is_request):
+        if msg.mtype != m.CON and msg.mtype != m.NON:
+            raise ValueError("only CON and NON messages start an exchange")
+        if len(self._exchanges) >= self.max_exchanges:
+            raise EndpointBusy("%d exchanges pending" % len(self._exchanges))
+        msg.mid = self._next_mid()
+        ex = _Exchange(addr, msg.token, msg.mid, self._encode(msg), is_request,
+                       msg.mtype == m.CON)
+        self._exchanges.append(ex)
+        if ex.confirmable:
+            self._start_queued(addr, now_ms)
+        else:
+            self._queue(ex.data, addr)
+            ex.state = WAIT_RESPONSE
+            ex.deadline = now_ms + self.tuning.non_lifetime
+        return ex
+
+    def _start_queued(self, addr, now_ms):
+        """Transmit queued CONs to ``addr`` while fewer than NSTART are outstanding
+        (RFC 7252 §4.7). Only CONs awaiting their ACK count: NON messages are not held."""
+        busy = 0
+        for ex in self._exchanges:
+            if ex.addr == addr and ex.state == WAIT_ACK:
+                busy += 1
+        for ex in self._exchanges:
+            if busy >= self.tuning.nstart:
+                return
+            if ex.addr == addr and ex.state == QUEUED:
+                ex.state = WAIT_ACK
+                ex.timeout = self.tuning.initial_timeout(self.rng)
+                ex.deadline = now_ms + ex.timeout
+                self._queue(ex.data, addr)
+                busy += 1
+
+    def respond(self, request, addr, response, now_ms):
+        """Answer a received request: piggybacked on the ACK for a CON (RFC 7252 §5.2.1),
+        as a NON for a NON (§5.2.3). Sets ``response``'s type, MID and token."""
+        response.token = request.token
+        if request.mtype == m.CON:
+            response.mtype = m.ACK
+            response.mid = request.mid
+            data = self._encode(response)
+            entry = self._con_seen.get((addr, request.mid), now_ms)
+            if entry is not None:
+                entry[1] = data  # a duplicate of the request now gets this answer
+        else:
+            response.mtype = m.NON
+            response.mid = self._next_mid()
+            data = self._encode(response)
+        self._queue(data, addr)
+
+    def cancel(self, token, now_ms, addr=None):
+        """Forget a pending request without an event (the engine lost interest)."""
+        ex = self._find_token(addr, token)
+        if ex is not None:
+            self._finish(ex, now_ms)
+
+    def _finish(self, ex, now_ms):
+        self._exchanges.remove(ex)
+        if ex.state == WAIT_ACK:
+            self._start_queued(ex.addr, now_ms)
+
+    def _find_token(self, addr, token):
+        for ex in self._exchanges:
+            if ex.is_request and ex.token == token and (addr is None or ex.addr == addr):
+                return ex
+        return None
+
+    # --- I/O hooks ---------------------------------------------------------------
+    def datagrams_to_send(self):
+        """Drain the outgoing queue: a list of ``(bytes, addr)``."""
+        out = self._out
+        self._out = []
+        return out
+
+    def get_timer(self):
+        """The next deadline in ms, or None when nothing waits for time."""
+        deadline = None
+        for ex in self._exchanges:
+            if ex.state != QUEUED and (deadline is None or ex.deadline < deadline):
+                deadline = ex.deadline
+        return deadline
+
+    def handle_timer(self, now_ms):
+        """Retransmit due CONs with doubled timeout (RFC 7252 §4.2); give up after
+        MAX_RETRANSMIT. Returns the list of RequestTimedOut events."""
+        events = []
+        for ex in list(self._exchanges):
+            if ex.state == QUEUED or ex.deadline > now_ms:
+                continue
+            if ex.state == WAIT_ACK and ex.retransmits < self.tuning.max_retransmit:
+                ex.retransmits += 1
+                ex.timeout *= 2
+                ex.deadline = now_ms + ex.timeout
+                self._queue(ex.data, ex.addr)
+            else:
+                self._finish(ex, now_ms)
+                events.append(RequestTimedOut(ex.token, ex.addr))
+        return events
+
+    def receive(self, data, addr, now_ms):
+        """Process one datagram from ``addr``; return a list of events. Never raises for
+        what the peer sends: undecodable datagrams are dropped (RFC 7252 §4.2)."""
+        try:
+            msg = m.decode(data)
+        except DecodeError:
+            return []
+        events = []
+        if msg.mtype == m.ACK or msg.mtype == m.RST:
+            self._on_ack_or_rst(msg, addr, now_ms, events)
+            return events
+        confirmable = msg.mtype == m.CON
+        key = (addr, msg.mid)
+        seen = self._con_seen if confirmable else self._non_seen
+        entry = seen.get(key, now_ms)
+        if entry is not None:
+            # A duplicate: resend the cached reply, never deliver twice (RFC 7252 §4.5).
+            if confirmable and entry[1] is not None:
+                self._queue(entry[1], addr)
+            return events
+        cls = m.code_class(msg.code)
+        if cls == 0 and msg.code != m.EMPTY:
+            self._on_request(msg, addr, now_ms, seen.add(key, now_ms), events)
+        elif cls == 2 or cls == 4 or cls == 5:
+            self._on_response(msg, addr, now_ms, seen, events)
+        elif confirmable:
+            # An Empty CON ("CoAP ping", §4.3) or a reserved code class: reject with RST.
+            self._queue(_empty(m.RST, msg.mid), addr)
+        return events
+
+    def _on_request(self, msg, addr, now_ms, entry, events):
+        bad = msg.unknown_critical(self.known_critical)
+        if bad is None:
+            events.append(RequestReceived(msg, addr))
+        elif msg.mtype == m.CON:
+            # RFC 7252 §5.4.1: an unrecognized critical option in a CON request → 4.02.
+            self.respond(msg, addr, m.Message(code=m.BAD_OPTION), now_ms)
+        # A NON request with an unknown critical option is silently rejected (§5.4.1).
+
+    def _on_response(self, msg, addr, now_ms, seen, events):
+        ex = self._find_token(addr, msg.token)
+        if ex is None or msg.unknown_critical(self.known_critical) is not None:
+            if msg.mtype == m.CON:
+                self._queue(_empty(m.RST, msg.mid), addr)  # no context: reject (§4.2)
+            return
+        if msg.mtype == m.CON:
+            # A separate response (RFC 7252 §5.2.2): ACK it, and ACK duplicates again.
+            ack = _empty(m.ACK, msg.mid)
+            seen.add((addr, msg.mid), now_ms, ack)
+            self._queue(ack, addr)
+        else:
+            seen.add((addr, msg.mid), now_ms)
+        # Also ends a CON request whose ACK was lost (§5.2.2).
+        self._finish(ex, now_ms)
+        events.append(ResponseReceived(ex.token, msg, addr))
+
+    def _on_ack_or_rst(self, msg, addr, now_ms, events):
+        ex = None
+        for cand in self._exchanges:
+            if cand.state == WAIT_ACK and cand.mid == msg.mid and cand.addr == addr:
+                ex = cand
+                break
+        if msg.mtype == m.RST:
+            if msg.code != m.EMPTY:
+                return  # RST messages are always Empty (§4.3)
+            if ex is not None:
+                self._finish(ex, now_ms)
+                events.append(Reset(ex.token, addr))
+                return
+            entry = self._non_sent.get((addr, msg.mid), now_ms)
+            if entry is not None and entry[1] is not None:
+                events.append(Reset(entry[1], addr))
+                entry[1] = None
+            return
+        if ex is None:
+            return  # an unexpected ACK is silently ignored (§4.2)
+        if msg.code == m.EMPTY:
+            if ex.is_request:
+                # The response will come separately (§5.2.2); NSTART room frees up now.
+                ex.state = WAIT_RESPONSE
+                ex.deadline = now_ms + self.tuning.exchange_lifetime
+                self._start_queued(addr, now_ms)
+            else:
+                self._finish(ex, now_ms)
+                events.append(Acknowledged(ex.token, addr))
+        elif (ex.is_request and m.is_response(msg.code) and msg.token == ex.token
+              and msg.unknown_critical(self.known_critical) is None):
+            self._finish(ex, now_ms)
+            events.append(ResponseReceived(ex.token, msg, addr))
