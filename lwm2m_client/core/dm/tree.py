@@ -1,0 +1,367 @@
+"""The object tree: instances and values of every supported object.
+
+Built from :class:`~lwm2m_client.core.dm.model.ObjectDef` s; paths are tuples (see
+:mod:`lwm2m_client.core.dm.path`). Two faces:
+
+Application API (the meter owns its readings: operation flags are not checked;
+see :mod:`~lwm2m_client.core.dm.instance`)
+    ``create_instance(oid, iid=None, values=None, check_mandatory=True) -> iid``
+    (``values``: ``rid -> value``, or ``rid -> {riid: value}`` for a multiple resource;
+    pass ``check_mandatory=False`` to fill mandatory resources right after),
+    ``delete_instance(oid, iid)``, ``set(path, value)`` (None removes the value),
+    ``get(path)``, ``has(path)``, ``objects()``, ``instances(oid)``,
+    ``resource_ids(oid, iid)``, ``definition(oid)``, ``free_iid(oid)``, ``add_object(odef)``,
+    ``drain_changes() -> [path]`` (bounded, see :mod:`~lwm2m_client.core.dm.changes`).
+    Misuse raises BadRequest or NotFound at once.
+
+Server-facing operations (raise the LwM2MError whose ``code`` is the response)
+    ``read(path)``, ``write(path, items, replace=True, bootstrap=False)``,
+    ``write_composite(items)``, ``create(oid, iid, items) -> iid``,
+    ``delete(path, bootstrap=False)``, ``execute(path, args=b"")``, ``type_of(path)``.
+    Writes and Create are all-or-nothing (:mod:`~lwm2m_client.core.dm.transaction`).
+
+Hooks (all optional)
+    ``on_write(prefix, check)``: ``check(path, value)`` runs before a server Write,
+    Write-Composite or Create is applied, once per resource under ``prefix`` whose
+    value would change (``value`` None: it would be removed; a dict for a multiple
+    resource); raising an LwM2MError vetoes the whole operation.
+    ``on_written(prefix, notify)``: ``notify(path, value)`` after such an operation was
+    applied, same arguments. ``on_create(oid, hook)``: ``hook(path, values)`` before a
+    server Create commits; it may veto, or add values to the dict ``values`` for
+    resources the server cannot write (they are checked like ``set``).
+    ``on_delete(oid, hook)``: ``hook(path)`` before a server Delete; it may veto.
+    ``on_execute(path, handler)``: ``handler(path, args)`` for ``/oid/iid/rid``, or for
+    every instance when ``iid`` is None; ``args`` is a list of ``(digit, value)``.
+    An exception other than LwM2MError from any hook becomes InternalServerError
+    (5.00): a handler never crashes the caller. ``notify`` runs after the commit, so
+    its error is raised after all notifications ran and the write stays applied.
+    ``deny_create(oid)`` and ``deny_delete(path)`` (an object or an instance, e.g.
+    ``(3, 0)``) make the server's Create and Delete answer 4.05.
+"""
+
+from lwm2m_client.core.dm import transaction as _tx
+from lwm2m_client.core.dm.execargs import parse_args
+from lwm2m_client.core.dm.instance import InstanceStore
+from lwm2m_client.core.dm.path import MAX_ID, is_prefix
+from lwm2m_client.core.errors import (
+    BadRequest,
+    InternalServerError,
+    LwM2MError,
+    MethodNotAllowed,
+    NotFound,
+)
+
+_MISSING = object()
+
+
+def _call(fn, *args):
+    try:
+        return fn(*args)
+    except LwM2MError:
+        raise
+    except Exception as exc:  # a handler must never crash the caller
+        raise InternalServerError("handler failed: %r" % (exc,))
+
+
+def _emit(out, path, rdef, value):
+    # Record convention (core.content): a multiple resource reads as its instances,
+    # or as (path, type, None) when it has none.
+    if not rdef.multiple:
+        out.append((path, rdef.type, value))
+    elif not value:
+        out.append((path, rdef.type, None))
+    else:
+        for riid in sorted(value):
+            out.append((path + (riid,), rdef.type, value[riid]))
+
+
+class ObjectTree(InstanceStore):
+    """Objects, instances and resource values, with server operations and hooks."""
+
+    def __init__(self, defs=(), change_capacity=32, max_instances=256,
+                 max_resource_instances=256):
+        self._no_create = set()
+        self._no_delete = set()
+        self._checks = []  # (prefix, check)
+        self._notifies = []  # (prefix, notify)
+        self._exec = {}  # (oid, iid or None, rid) -> handler
+        self._create_hooks = {}
+        self._delete_hooks = {}
+        InstanceStore.__init__(self, defs, change_capacity, max_instances,
+                               max_resource_instances)
+
+    def has(self, path):
+        """True when the object, instance, resource (with a value, or executable with a
+        handler) or resource instance at ``path`` exists."""
+        n = len(path)
+        if n == 0:
+            return True
+        insts = self._data.get(path[0])
+        if insts is None or n == 1:
+            return insts is not None
+        inst = insts.get(path[1])
+        if inst is None or n == 2:
+            return inst is not None
+        value = inst.get(path[2], _MISSING)
+        if n == 3:
+            return value is not _MISSING or self._exec_handler(path) is not None
+        return type(value) is dict and path[3] in value
+
+    def resource_ids(self, oid, iid):
+        """Sorted IDs of the resources present in ``/oid/iid`` (for Discover)."""
+        inst = self._instance(oid, iid)
+        rids = set(inst)
+        for rid in self._defs[oid].resources:
+            if self._exec_handler((oid, iid, rid)) is not None:
+                rids.add(rid)
+        return sorted(rids)
+
+    # -- hooks -----------------------------------------------------------------
+
+    def on_write(self, prefix, check):
+        self._checks.append((tuple(prefix), check))
+
+    def on_written(self, prefix, notify):
+        self._notifies.append((tuple(prefix), notify))
+
+    def on_create(self, oid, hook):
+        self._create_hooks[oid] = hook
+
+    def on_delete(self, oid, hook):
+        self._delete_hooks[oid] = hook
+
+    def on_execute(self, path, handler):
+        if len(path) != 3:
+            raise ValueError("execute handlers are registered on /oid/iid/rid")
+        self._exec[tuple(path)] = handler
+
+    def deny_create(self, oid):
+        self._no_create.add(oid)
+
+    def deny_delete(self, path):
+        self._no_delete.add(tuple(path))
+
+    # -- server-facing operations ----------------------------------------------
+
+    def read(self, path):
+        """Records ``(path, type, value)`` sorted by path (C1.1 section 6.3.1).
+
+        Object and instance reads skip resources that are not readable; a resource
+        read of one answers 4.05 (T1.1 section 6.4.4).
+        """
+        n = len(path)
+        if n == 0:
+            raise MethodNotAllowed("read of the root")
+        oid = path[0]
+        odef = self.definition(oid)
+        insts = self._data[oid]
+        out = []
+        if n <= 2:
+            iids = sorted(insts) if n == 1 else [path[1]]
+            for iid in iids:
+                inst = self._instance(oid, iid)
+                for rid in sorted(inst):
+                    rdef = odef.resources[rid]
+                    if rdef.readable:
+                        _emit(out, (oid, iid, rid), rdef, inst[rid])
+            return out
+        inst = self._instance(oid, path[1])
+        rdef = self._resource(odef, path[2])
+        if not rdef.readable:
+            raise MethodNotAllowed("resource %d is not readable" % path[2])
+        value = inst.get(path[2], _MISSING)
+        if value is _MISSING:
+            raise NotFound("resource /%d/%d/%d has no value" % path[:3])
+        if n == 3:
+            _emit(out, path, rdef, value)
+        elif rdef.multiple and path[3] in value:
+            out.append((path, rdef.type, value[path[3]]))
+        else:
+            raise NotFound("no resource instance at %r" % (path,))
+        return out
+
+    def write(self, path, items, replace=True, bootstrap=False):
+        """Apply decoded ``items`` ``[(path, value)]`` under ``path``; all or nothing.
+
+        ``replace`` is Write Replace (PUT), otherwise Partial Update (POST); C1.1
+        section 6.3.3. Replace on an instance resets absent optional writable
+        resources (see :meth:`Transaction.reset_absent`); replace on a multiple
+        resource replaces all its instances. ``bootstrap`` is Bootstrap-Write (C1.1
+        section 6.1.7.5): ``/oid`` is allowed, operation flags are ignored, missing
+        instances are created, unknown resources ignored, and absent resources are
+        kept. Returns the changed paths (created instances first).
+        """
+        n = len(path)
+        if n == 0 or (n == 1 and not bootstrap):
+            # PUT /o cannot be expressed: POST /o means Create (T1.1 section 6.4.4).
+            raise MethodNotAllowed("write needs an instance or resource path")
+        oid = path[0]
+        odef = self.definition(oid)
+        txn = self._transaction(bootstrap)
+        if n >= 2:
+            txn.stage(oid, path[1], bootstrap)
+        if n >= 3:
+            rdef = self._resource(odef, path[2])
+            if n == 4 and not rdef.multiple:
+                raise NotFound("resource %d has no instances" % path[2])
+            if not rdef.multiple and not items:
+                raise BadRequest("no value for resource %d" % path[2])
+        whole = replace and n < 4
+        if n == 3 and whole and rdef.multiple:
+            txn.put(path, None, True)  # an empty payload empties the resource
+        keep = set()
+        for ipath, value in items:
+            if len(ipath) < 3 or not is_prefix(path, ipath):
+                raise BadRequest("item %r outside the written path" % (ipath,))
+            txn.put(ipath, value, whole)
+            keep.add(ipath[2])
+        if n == 2 and replace and not bootstrap:
+            txn.reset_absent(oid, path[1], keep)
+        return self._finish(txn)
+
+    def write_composite(self, items):
+        """Write-Composite (C1.1 section 6.3.8): resources of any instances, all or
+        nothing; multiple resources merge per resource instance."""
+        txn = self._transaction(False)
+        for path, value in items:
+            txn.put(path, value, False)
+        return self._finish(txn)
+
+    def create(self, oid, iid, items):
+        """Create ``/oid/iid`` from decoded ``items`` (C1.1 section 6.3.6); ``iid``
+        None takes the lowest free ID. Returns the instance ID.
+
+        4.05 when the object denies Create or is single-instance and has its instance;
+        4.00 when the instance exists or a mandatory writable resource is missing
+        (T1.1 section 6.4.4). Resources the server cannot write answer 4.05: Create
+        follows the Write rules; ``on_create`` fills read-only ones.
+        """
+        odef = self.definition(oid)
+        insts = self._data[oid]
+        if oid in self._no_create or (not odef.multiple and insts):
+            raise MethodNotAllowed("object %d does not allow create" % oid)
+        if iid is None:
+            iid = self.free_iid(oid)
+        elif iid in insts or not 0 <= iid < MAX_ID:
+            raise BadRequest("instance /%d/%d exists or is not a valid id" % (oid, iid))
+        txn = self._transaction(False)
+        inst = txn.stage(oid, iid, True)
+        for path, value in items:
+            if len(path) < 3 or path[0] != oid or path[1] != iid:
+                raise BadRequest("item %r outside the created instance" % (path,))
+            txn.put(path, value, True)
+        rid = _tx.missing_mandatory(odef, inst, True)
+        if rid is not None:
+            raise BadRequest("mandatory resource %d missing" % rid)
+        hook = self._create_hooks.get(oid)
+        if hook is not None:
+            _call(hook, (oid, iid), inst)
+            try:
+                for rid in list(inst):
+                    inst[rid] = self._app_value(odef, rid, inst[rid])
+            except LwM2MError as exc:
+                raise InternalServerError("create hook set a bad value: %r" % (exc,))
+        self._finish(txn)
+        return iid
+
+    def delete(self, path, bootstrap=False):
+        """Delete an instance, or (LwM2M 1.2) a resource instance; returns the deleted
+        paths. Bootstrap-Delete (C1.1 section 6.1.7.6) may also name ``/`` or ``/oid``;
+        instances marked with ``deny_delete`` (e.g. ``/3/0``) are then kept."""
+        n = len(path)
+        if n == 4 and not bootstrap:
+            return self._delete_resource_instance(path)
+        if n == 2:
+            self._instance(path[0], path[1])
+            if path in self._no_delete or path[:1] in self._no_delete:
+                raise MethodNotAllowed("instance /%d/%d cannot be deleted" % path)
+            targets = [path]
+        elif bootstrap and n < 2:
+            oids = [path[0]] if n == 1 else sorted(self._data)
+            targets = []
+            for oid in oids:
+                if (oid,) not in self._no_delete:
+                    for iid in self.instances(oid):
+                        if (oid, iid) not in self._no_delete:
+                            targets.append((oid, iid))
+        else:
+            raise MethodNotAllowed("delete needs an instance path")
+        for target in targets:  # every veto before the first deletion
+            hook = self._delete_hooks.get(target[0])
+            if hook is not None:
+                _call(hook, target)
+        for oid, iid in targets:
+            del self._data[oid][iid]
+            self._changes.add((oid, iid))
+        return targets
+
+    def execute(self, path, args=b""):
+        """Execute ``/oid/iid/rid`` (C1.1 section 6.3.5) with the raw argument bytes."""
+        n = len(path)
+        if n == 0:
+            raise MethodNotAllowed("execute of the root")
+        odef = self.definition(path[0])
+        if n >= 2:
+            self._instance(path[0], path[1])
+        if n != 3:
+            raise MethodNotAllowed("execute needs a resource path")
+        rdef = self._resource(odef, path[2])
+        if not rdef.executable:
+            raise MethodNotAllowed("resource %d is not executable" % path[2])
+        handler = self._exec_handler(path)
+        if handler is None:
+            raise NotFound("resource /%d/%d/%d is not implemented" % path)
+        _call(handler, path, parse_args(args))
+
+    # -- internals -------------------------------------------------------------
+
+    def _exec_handler(self, path):
+        rdef = self._defs[path[0]].resources.get(path[2])
+        if rdef is None or not rdef.executable:
+            return None
+        handler = self._exec.get(path)
+        if handler is None:
+            handler = self._exec.get((path[0], None, path[2]))
+        return handler
+
+    def _delete_resource_instance(self, path):
+        odef = self.definition(path[0])
+        inst = self._instance(path[0], path[1])
+        rdef = self._resource(odef, path[2])
+        if not rdef.writable:
+            raise MethodNotAllowed("resource %d is not writable" % path[2])
+        res = inst.get(path[2])
+        if type(res) is not dict or path[3] not in res:
+            raise NotFound("no resource instance at %r" % (path,))
+        txn = self._transaction(False)
+        txn.put(path, None, False)
+        return self._finish(txn)
+
+    def _transaction(self, bootstrap):
+        return _tx.Transaction(self._defs, self._data, bootstrap, self.max_instances,
+                               self.max_resource_instances)
+
+    def _finish(self, txn):
+        changes = txn.changes()
+        for path, value in changes:
+            for prefix, check in self._checks:
+                if is_prefix(prefix, path):
+                    _call(check, path, value)
+        txn.commit()
+        changed = sorted(txn.created)
+        for path in changed:
+            self._changes.add(path)
+        for path, _ in changes:
+            changed.append(path)
+            self._changes.add(path)
+        error = None
+        for path, value in changes:
+            for prefix, notify in self._notifies:
+                if is_prefix(prefix, path):
+                    try:
+                        _call(notify, path, value)
+                    except LwM2MError as exc:
+                        error = error or exc
+        if error is not None:
+            raise error
+        return changed
