@@ -9,7 +9,6 @@ the core encoders only write records that carry values.
 
 from __future__ import annotations
 
-import importlib
 import json
 from types import ModuleType
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -17,19 +16,10 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import cbor2
 
 from lwm2m_client.core.content import (
-    CF_CBOR,
     CF_LINK,
-    CF_LWM2M_CBOR,
-    CF_LWM2M_JSON,
-    CF_LWM2M_JSON_OLD,
-    CF_OPAQUE,
-    CF_SENML_CBOR,
-    CF_SENML_ETCH_CBOR,
     CF_SENML_ETCH_JSON,
     CF_SENML_JSON,
-    CF_TEXT,
-    CF_TLV,
-    CF_TLV_OLD,
+    formats,
     link,
 )
 from lwm2m_client.core.dm import types as t
@@ -41,25 +31,7 @@ Path = Tuple[int, ...]
 PathLike = Union[str, Sequence[int]]
 Record = Tuple[Path, int, Any]
 
-# Content-Format number -> module of lwm2m_client.core.content implementing it.
-_FORMAT_MODULES = {
-    CF_TEXT: "text",
-    CF_OPAQUE: "opaque",
-    CF_CBOR: "cbor_single",
-    CF_SENML_JSON: "senml_json",
-    CF_SENML_CBOR: "senml_cbor",
-    CF_SENML_ETCH_JSON: "senml_json",
-    CF_SENML_ETCH_CBOR: "senml_cbor",
-    CF_TLV: "tlv",
-    CF_TLV_OLD: "tlv",
-    CF_LWM2M_JSON: "lwm2m_json",
-    CF_LWM2M_JSON_OLD: "lwm2m_json",
-    CF_LWM2M_CBOR: "lwm2m_cbor",
-}
 _JSON_FORMATS = (CF_SENML_JSON, CF_SENML_ETCH_JSON)
-
-#: Content formats whose bytes carry no types, so they need the object definitions.
-UNTYPED_FORMATS = (CF_TEXT, CF_OPAQUE, CF_TLV, CF_TLV_OLD)
 
 # Writes are encoded into one generous buffer; a larger payload doubles it once per retry.
 _INITIAL_BUFFER = 4096
@@ -72,10 +44,10 @@ class CodecError(ValueError):
 
 def format_module(content_format: int) -> ModuleType:
     """The core module that implements ``content_format``."""
-    name = _FORMAT_MODULES.get(content_format)
-    if name is None:
+    module = formats.codec(content_format)
+    if module is None:
         raise CodecError(f"content format {content_format} is not supported")
-    return importlib.import_module("lwm2m_client.core.content." + name)
+    return module
 
 
 def as_path(path: PathLike) -> Path:

@@ -167,6 +167,10 @@ class InstanceStore:
             return value
         raise NotFound("no resource instance at %r" % (path,))
 
+    def note_change(self, path):
+        """Record a change the application made outside ``set`` (its own storage)."""
+        self._changes.add(path)
+
     def drain_changes(self):
         """Paths changed since the last call (at most ``change_capacity``, widened)."""
         return self._changes.drain()

@@ -1,0 +1,290 @@
+"""Device Management and Service Enablement interface, client side.
+
+Maps one CoAP request from a registered LwM2M Server onto the object tree
+(Transport 1.1 section 6.4.4; Core 1.1 section 6.3) and produces the response code,
+content format and body. Every error is an LwM2MError whose ``code`` becomes the
+response (DESIGN.md section 3.5); nothing here raises anything else for peer input.
+
+=================  ===========================  ===============================
+operation          request                      success
+=================  ===========================  ===============================
+Read               GET (Accept != 40)           2.05 + body
+Discover           GET, Accept 40               2.05 + link format
+Write-Attributes   PUT without payload          2.04
+Write (replace)    PUT /o/i, /o/i/r, /o/i/r/ri  2.04
+Write (partial)    POST /o/i; POST /o/i/r       2.04 (multiple resources only)
+Execute            POST /o/i/r on an E resource 2.04
+Create             POST /o                      2.01 (+ Location-Path)
+Delete             DELETE /o/i (/o/i/r/ri 1.2)  2.02
+Read-Composite     FETCH /                      2.05 + SenML body
+Write-Composite    iPATCH /                     2.04
+=================  ===========================  ===============================
+
+Observe (GET with Observe=0) is answered as a Read; the response then carries no
+Observe option, which tells the server no observation was set up (RFC 7641 section 3.2).
+"""
+
+from lwm2m_client.core.client import attributes as _attrs
+from lwm2m_client.core.client import links as _links
+from lwm2m_client.core.coap import message as m
+from lwm2m_client.core.coap import options as o
+from lwm2m_client.core.content import CF_LINK, CF_SENML_CBOR, CF_SENML_JSON, formats, link
+from lwm2m_client.core.dm import model
+from lwm2m_client.core.dm.path import path_from_segments
+from lwm2m_client.core.errors import (
+    BadRequest,
+    BufferFull,
+    DecodeError,
+    InternalServerError,
+    LwM2MError,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotFound,
+    Unauthorized,
+    UnsupportedContentFormat,
+)
+
+# Objects no LwM2M Server may touch through DM or IR: Security and OSCORE
+# (Core 1.1 sections 6.3 and 6.4: 4.01).
+PROTECTED_OBJECTS = (0, 21)
+
+
+class Reply:
+    """What a handled request answers: ``code``, ``cf`` (None: no Content-Format),
+    ``body`` (a memoryview into the handler's buffer, or None), ``location``
+    (Location-Path segments for Create) and ``op``, the operation's name for logs."""
+
+    def __init__(self, op, code, cf=None, body=None, location=None):
+        self.op = op
+        self.code = code
+        self.cf = cf
+        self.body = body
+        self.location = location
+
+    def __repr__(self):
+        return "<Reply %s %s>" % (self.op, m.code_name(self.code))
+
+
+class DMHandler:
+    """Serves DM requests against ``tree``; ``attributes`` holds Write-Attributes.
+
+    ``body_buf`` is the fixed buffer responses are encoded into; a response that does
+    not fit is a 5.00 (the caller sizes the buffer, block-wise splits what fits).
+    """
+
+    def __init__(self, tree, attributes, body_buf, preferred_format=None):
+        self.tree = tree
+        self.attributes = attributes
+        self.body_buf = body_buf
+        self.preferred_format = preferred_format
+
+    def op_name(self, msg):
+        """The operation a request asks for, named as the spec names it."""
+        code = msg.code
+        if code == m.GET:
+            return "discover" if msg.accept == CF_LINK else (
+                "observe" if msg.observe is not None else "read")
+        if code == m.PUT:
+            return "write-attributes" if self._is_attribute_write(msg) else "write"
+        if code == m.POST:
+            n = len(msg.opts(o.URI_PATH))
+            return "create" if n == 1 else "write" if n == 2 else "execute"
+        return {m.DELETE: "delete", m.FETCH: "read-composite",
+                m.IPATCH: "write-composite"}.get(code, "unknown")
+
+    def handle(self, msg, ssid, version, payload):
+        """Handle ``msg`` for server ``ssid`` (LwM2M ``version`` of its registration).
+
+        ``payload`` is the whole request body (reassembled when it came in Block1).
+        Returns a :class:`Reply`; raises nothing for peer input.
+        """
+        op = self.op_name(msg)
+        try:
+            return self._dispatch(op, msg, ssid, version, payload)
+        except BufferFull:
+            # The response does not fit the body buffer: the client's limit, not the
+            # request's fault (T1.1 section 6.7: an error no 4.xx describes -> 5.00).
+            return Reply(op, InternalServerError.code)
+        except LwM2MError as exc:
+            return Reply(op, exc.code)
+        except Exception:  # noqa: BLE001 - peer input never crashes the client
+            return Reply(op, InternalServerError.code)
+
+    # -- dispatch ------------------------------------------------------------------
+
+    def _dispatch(self, op, msg, ssid, version, payload):
+        path = path_from_segments(msg.opts(o.URI_PATH))
+        if path and path[0] in PROTECTED_OBJECTS:
+            raise Unauthorized("the Security and OSCORE objects are not for servers")
+        if path and self.tree.definition(path[0]) is None:
+            raise NotFound("object %d is not supported" % path[0])
+        code = msg.code
+        if op == "read" or op == "observe":
+            return self._read(op, msg, path, version)
+        if op == "discover":
+            return self._discover(msg, ssid, path)
+        if op == "write-attributes":
+            return self._write_attributes(msg, ssid, path)
+        if op == "write":
+            return self._write(msg, path, payload, code == m.PUT)
+        if op == "create":
+            return self._create(msg, path, payload)
+        if op == "execute":
+            return self._execute(msg, path, payload)
+        if op == "delete":
+            if len(path) < 2:
+                raise MethodNotAllowed("Delete needs an instance or resource instance")
+            self.tree.delete(path)
+            self.attributes.drop_path(path)
+            return Reply(op, m.DELETED)
+        if op == "read-composite":
+            return self._read_composite(msg, path, payload, version)
+        if op == "write-composite":
+            return self._write_composite(msg, path, payload)
+        raise MethodNotAllowed("method not supported")
+
+    def _read(self, op, msg, path, version):
+        if not path:
+            raise MethodNotAllowed("Read of the root is not defined")
+        records = self.tree.read(path)
+        cf = self._response_format(msg, version)
+        return Reply(op, m.CONTENT, cf, self._encode(cf, records, path))
+
+    def _discover(self, msg, ssid, path):
+        if not path:
+            raise MethodNotAllowed("Discover of the root is for the Bootstrap-Server")
+        depth = None
+        for q in msg.uri_query:
+            if q[:6] == "depth=":
+                depth = _small_int(q[6:], 3)
+            else:
+                raise BadRequest("unknown Discover parameter")
+        found = _links.discover_links(self.tree, self.attributes, ssid, path, depth)
+        n = link.encode_links(self.body_buf, found)
+        return Reply("discover", m.CONTENT, CF_LINK, memoryview(self.body_buf)[:n])
+
+    def _write_attributes(self, msg, ssid, path):
+        if not path:
+            raise MethodNotAllowed("Write-Attributes needs an object or deeper path")
+        if not self.tree.has(path):
+            raise NotFound("no such object, instance or resource")
+        parsed = _attrs.parse_query(msg.uri_query)
+        typ = self.tree.type_of(path) if len(path) >= 3 else None
+        self.attributes.write(ssid, path, parsed, typ)
+        return Reply("write-attributes", m.CHANGED)
+
+    def _write(self, msg, path, payload, replace):
+        if len(path) < 2:
+            # PUT/POST on /o cannot express a Write (Transport 1.1 section 6.4.4).
+            raise MethodNotAllowed("Write needs an instance or deeper path")
+        if not replace and len(path) == 4:
+            raise MethodNotAllowed("partial update of a resource instance")
+        items = self._decode(msg, payload, path)
+        self.tree.write(path, items, replace)
+        return Reply("write", m.CHANGED)
+
+    def _create(self, msg, path, payload):
+        oid = path[0]
+        codec = self._request_codec(msg)
+        iid = None
+        try:
+            items = codec.decode(payload, path, self.tree.type_of)
+        except DecodeError:
+            items = None
+        if items:
+            iids = [p[1] for p, _ in items if len(p) >= 2]
+            if iids and len(iids) == len(items) and min(iids) == max(iids):
+                iid = iids[0]
+        if iid is None:
+            # No instance ID in the payload: the client picks one and says where
+            # it is (Transport 1.1 section 6.4.4: 2.01 with Location-Path).
+            iid = self.tree.free_iid(oid)
+            if iid is None:
+                raise InternalServerError("no free instance ID")
+            items = codec.decode(payload, (oid, iid), self.tree.type_of)
+        iid = self.tree.create(oid, iid, items)
+        return Reply("create", m.CREATED, location=[str(oid), str(iid)])
+
+    def _execute(self, msg, path, payload):
+        if len(path) != 3:
+            raise MethodNotAllowed("Execute targets a resource")
+        rdef = self.tree.definition(path[0]).resource(path[2])
+        if rdef is not None and rdef.operations != model.OP_E:
+            if rdef.multiple and rdef.writable:
+                # POST on a multiple resource is a partial update (Transport 1.2 6.4.4).
+                items = self._decode(msg, payload, path)
+                self.tree.write(path, items, False)
+                return Reply("write", m.CHANGED)
+            raise MethodNotAllowed("resource %d is not executable" % path[2])
+        self.tree.execute(path, bytes(payload))
+        return Reply("execute", m.CHANGED)
+
+    def _read_composite(self, msg, path, payload, version):
+        if path:
+            raise MethodNotAllowed("Read-Composite targets the root")
+        cf = msg.content_format
+        codec = formats.PATH_LIST_CODECS.get(cf)
+        if codec is None:
+            raise UnsupportedContentFormat("Read-Composite needs a SenML path list")
+        records = []
+        for target in codec.decode_paths(payload):
+            if target and target[0] in PROTECTED_OBJECTS:
+                raise Unauthorized("the Security object is not readable")
+            try:
+                records.extend(self.tree.read(target))
+            except NotFound:
+                continue  # Core 1.1 section 6.3.8: report what exists
+        if not records:
+            raise NotFound("none of the paths exists")
+        records.sort()
+        out_cf = msg.accept
+        if out_cf is None:
+            out_cf = cf if cf in (CF_SENML_JSON, CF_SENML_CBOR) else CF_SENML_CBOR
+        elif out_cf not in formats.HIERARCHICAL:
+            raise NotAcceptable("Read-Composite answers in a hierarchical format")
+        return Reply("read-composite", m.CONTENT, out_cf, self._encode(out_cf, records, ()))
+
+    def _write_composite(self, msg, path, payload):
+        if path:
+            raise MethodNotAllowed("Write-Composite targets the root")
+        items = self._decode(msg, payload, ())
+        for p, _ in items:
+            if p and p[0] in PROTECTED_OBJECTS:
+                raise Unauthorized("the Security object is not writable")
+        self.tree.write_composite(items)
+        return Reply("write-composite", m.CHANGED)
+
+    # -- content formats -----------------------------------------------------------
+
+    def _request_codec(self, msg):
+        cf = msg.content_format
+        if cf is None:
+            raise BadRequest("a payload needs a Content-Format")
+        codec = formats.codec(cf)
+        if codec is None:
+            raise UnsupportedContentFormat("content format %d is not supported" % cf)
+        return codec
+
+    def _decode(self, msg, payload, base):
+        return self._request_codec(msg).decode(payload, base, self.tree.type_of)
+
+    def _response_format(self, msg, version):
+        accept = msg.accept
+        if accept is None:
+            return self.preferred_format or formats.default_format(version)
+        if formats.codec(accept) is None:
+            raise NotAcceptable("content format %d is not supported" % accept)
+        return accept
+
+    def _encode(self, cf, records, base):
+        n = formats.codec(cf).encode_into(self.body_buf, records, base)
+        return memoryview(self.body_buf)[:n]
+
+    def _is_attribute_write(self, msg):
+        return not msg.payload and msg.content_format is None
+
+
+def _small_int(text, top):
+    if not text.isdigit() or len(text) > 1 or int(text) > top:
+        raise BadRequest("bad number %r" % text)
+    return int(text)

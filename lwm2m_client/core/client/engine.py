@@ -1,0 +1,424 @@
+"""The client core: one LwM2M client as a sans-IO object (DESIGN.md section 2).
+
+Bytes and time go in, bytes, deadlines and events come out::
+
+    core = ClientCore(config, tree, rng)
+    core.set_server(ssid, addr)               # addr is opaque: whatever the adapter uses
+    core.start(now_ms)
+    core.receive_datagram(data, addr, now_ms)
+    for data, addr in core.datagrams_to_send(): ...
+    deadline = core.get_timer()               # int ms or None
+    core.handle_timer(now_ms)
+    event = core.next_event()                 # Registered, OperationPerformed, ...
+
+The core runs its own CoAP messaging (:mod:`lwm2m_client.core.coap.messaging`) and
+block-wise transfer. An adapter that brings its own CoAP stack (aiocoap) uses the
+message-level half instead: :meth:`ClientCore.handle_request` for incoming requests,
+and :meth:`take_requests` / :meth:`response_received` / :meth:`request_failed` for the
+registration requests the core wants sent; it never calls the datagram methods.
+"""
+
+from lwm2m_client.core.client import events as ev
+from lwm2m_client.core.client import registration as reg_fsm
+from lwm2m_client.core.client.attributes import AttributeStore
+from lwm2m_client.core.client.dm_handler import DMHandler
+from lwm2m_client.core.client.links import register_links
+from lwm2m_client.core.client.setup import server_params
+from lwm2m_client.core.coap import blockwise, messaging
+from lwm2m_client.core.coap import message as m
+from lwm2m_client.core.coap import options as o
+from lwm2m_client.core.coap.events import (
+    RequestReceived,
+    RequestTimedOut,
+    Reset,
+    ResponseReceived,
+)
+from lwm2m_client.core.content import CF_LINK, link
+from lwm2m_client.core.errors import BufferFull, LwM2MError
+
+
+class ClientConfig:
+    """Client settings. Sizes are bytes; ``block_size`` is 16..1024 (RFC 7959 2.2).
+
+    ``message_size`` bounds every datagram; ``max_body`` bounds a whole response or
+    Block1 request body (larger ones are 5.00 / 4.13). ``advertise_formats`` lists the
+    content formats put in the Register root link (``</>;ct=...``); some servers reject
+    that, so the client retries once without it. ``preferred_format`` answers requests
+    without Accept (None: the default per LwM2M version).
+    """
+
+    def __init__(self, endpoint, version="1.1", message_size=1152, block_size=512,
+                 max_body=8192, tuning=None, preferred_format=None, advertise_formats=None,
+                 jitter=0.1, max_events=64):
+        if version not in ("1.0", "1.1", "1.2"):
+            raise ValueError("LwM2M version must be 1.0, 1.1 or 1.2")
+        self.endpoint = endpoint
+        self.version = version
+        self.message_size = message_size
+        self.block_size = block_size
+        self.szx = o.size_to_szx(block_size)
+        self.max_body = max_body
+        self.tuning = tuning or messaging.Tuning(max_message_size=message_size)
+        self.preferred_format = preferred_format
+        self.advertise_formats = advertise_formats
+        self.jitter = jitter
+        self.max_events = max_events
+
+    def __repr__(self):
+        return "<ClientConfig %s lwm2m=%s>" % (self.endpoint, self.version)
+
+
+class _Server:
+    """One LwM2M Server account as the engine sees it."""
+
+    def __init__(self, ssid, addr, registration):
+        self.ssid = ssid
+        self.addr = addr
+        self.registration = registration
+        self.advertise = True  # dropped after a server refused the root link
+
+
+class _Pending:
+    """A registration request in flight (maybe block by block)."""
+
+    def __init__(self, server, msg, sender):
+        self.server = server
+        self.msg = msg
+        self.sender = sender
+
+
+class ClientCore:
+    """One LwM2M client. ``tree`` is an ObjectTree holding /0, /1, /3 and the
+    application's objects; ``rng`` has ``getrandbits``; ``external`` selects the
+    message-level interface for adapters with their own CoAP stack."""
+
+    def __init__(self, config, tree, rng, external=False):
+        self.config = config
+        self.tree = tree
+        self.rng = rng
+        self.external = external
+        self.endpoint = None if external else messaging.Endpoint(rng, config.tuning)
+        self.attributes = AttributeStore()
+        self._body = bytearray(config.max_body)
+        self._handler = DMHandler(tree, self.attributes, self._body, config.preferred_format)
+        self._block1 = blockwise.Block1Receiver(config.max_body, config.szx,
+                                                config.tuning.exchange_lifetime)
+        self._block1_buf = bytearray(config.max_body)
+        self._block1_size = 0
+        self._servers = []
+        self._pending = {}  # token (or key) -> _Pending
+        self._outbox = []  # external mode: (key, msg, addr)
+        self._next_key = 0
+        self._events = []
+        self.events_dropped = 0
+        self._after = []  # actions that must follow the response being queued
+        self._now = 0
+        tree.on_execute((1, None, 4), self._exec_disable)
+        tree.on_execute((1, None, 8), self._exec_update_trigger)
+        tree.on_written((1,), self._server_object_written)
+
+    def __repr__(self):
+        return "<ClientCore %s servers=%d>" % (self.config.endpoint, len(self._servers))
+
+    # -- set-up ------------------------------------------------------------------------
+
+    def set_server(self, ssid, addr, params=None):
+        """Attach the server account ``ssid`` (its /1 instance) at transport address
+        ``addr``. ``params`` defaults to what the /1 instance holds."""
+        if params is None:
+            params = server_params(self.tree, self._server_iid(ssid))
+        registration = reg_fsm.Registration(self, params, self.config.endpoint,
+                                            self.config.version, self.rng, self.config.jitter)
+        self._servers.append(_Server(ssid, addr, registration))
+
+    def start(self, now_ms):
+        self._now = now_ms
+        for server in self._servers:
+            server.registration.start(now_ms)
+
+    def stop(self, now_ms):
+        """De-register from every server (Core 1.1 section 6.2.3)."""
+        self._now = now_ms
+        for server in self._servers:
+            server.registration.stop(now_ms)
+
+    def deregistering(self):
+        """True while a De-register is still waiting for its answer."""
+        for server in self._servers:
+            if server.registration.state == reg_fsm.ST_DEREGISTERING:
+                return True
+        return False
+
+    def registration(self, ssid):
+        server = self._server(ssid)
+        return None if server is None else server.registration
+
+    # -- application API -------------------------------------------------------------
+
+    def next_event(self):
+        return self._events.pop(0) if self._events else None
+
+    def resource_changed(self, path, now_ms):
+        """The application changed a value outside the tree's ``set`` (for example in
+        its own storage); recorded for notification."""
+        self._now = now_ms
+        self.tree.note_change(path)
+
+    def objects_changed(self, now_ms):
+        """Instances were added or removed by the application: tell every server with an
+        Update carrying the new object list (Core 1.1 section 6.2.2)."""
+        self._now = now_ms
+        for server in self._servers:
+            server.registration.trigger_update(now_ms, objects_changed=True)
+
+    # -- datagram level ---------------------------------------------------------------
+
+    def receive_datagram(self, data, addr, now_ms):
+        """Feed one datagram; never raises for what the peer sent."""
+        self._now = now_ms
+        for event in self.endpoint.receive(data, addr, now_ms):
+            if isinstance(event, RequestReceived):
+                self._on_request(event.msg, event.addr, now_ms)
+            elif isinstance(event, ResponseReceived):
+                self.response_received(event.token, event.msg, now_ms)
+            elif isinstance(event, (RequestTimedOut, Reset)):
+                self.request_failed(event.token, now_ms)
+        self._run_after(now_ms)
+
+    def datagrams_to_send(self):
+        return self.endpoint.datagrams_to_send()
+
+    def get_timer(self):
+        deadline = None if self.endpoint is None else self.endpoint.get_timer()
+        for server in self._servers:
+            t = server.registration.get_timer()
+            if t is not None and (deadline is None or t < deadline):
+                deadline = t
+        return deadline
+
+    def handle_timer(self, now_ms):
+        self._now = now_ms
+        if self.endpoint is not None:
+            for event in self.endpoint.handle_timer(now_ms):
+                self.request_failed(event.token, now_ms)
+        for server in self._servers:
+            server.registration.handle_timer(now_ms)
+
+    # -- message level ----------------------------------------------------------------
+
+    def handle_request(self, msg, addr, now_ms, payload=None):
+        """Answer one request from ``addr``: returns the response Message (code, options,
+        payload; type, MID and token are the caller's), or None when the request must be
+        ignored because ``addr`` is no registered server (Core 1.1 section 6.3)."""
+        self._now = now_ms
+        server = self._server_at(addr)
+        if server is None or not server.registration.is_registered:
+            return None
+        reply = self._handler.handle(msg, server.ssid, self.config.version,
+                                     msg.payload if payload is None else payload)
+        try:
+            path = msg.uri_path
+        except LwM2MError:
+            path = "?"
+        self._emit(ev.OperationPerformed(server.ssid, reply.op, path, m.code_name(reply.code)))
+        response = m.Message(code=reply.code)
+        if reply.cf is not None:
+            response.content_format = reply.cf
+        if reply.location is not None:
+            response.location_path = reply.location
+        if reply.body is not None:
+            response.payload = reply.body
+        return response
+
+    def take_requests(self):
+        """External mode: the requests to send now, as ``(key, msg, addr)``."""
+        out = self._outbox
+        self._outbox = []
+        return out
+
+    def response_received(self, key, msg, now_ms):
+        self._now = now_ms
+        pending = self._pending.pop(key, None)
+        if pending is None:
+            return
+        if pending.sender is not None:
+            step = pending.sender.on_response(msg)
+            if step == blockwise.CONTINUE:
+                self._send(pending.server, pending.msg, pending.sender, now_ms)
+                return
+        self._registration_outcome(pending, msg.code, msg, now_ms)
+        self._run_after(now_ms)
+
+    def request_failed(self, key, now_ms):
+        self._now = now_ms
+        pending = self._pending.pop(key, None)
+        if pending is not None:
+            pending.server.registration.handle(reg_fsm.EV_TIMEOUT, now_ms)
+
+    # -- what the registration state machines call ---------------------------------
+
+    def send_registration(self, registration, method, uri_path, uri_query, with_objects):
+        server = self._server_of(registration)
+        msg = m.Message(m.CON, method)
+        msg.uri_path = list(uri_path)
+        for q in uri_query:
+            msg.add_option(o.URI_QUERY, q)
+        sender = None
+        if with_objects:
+            msg.content_format = CF_LINK
+            body = self._register_payload(server)
+            if len(body) > self.config.block_size and not self.external:
+                sender = blockwise.Block1Sender(body, self.config.szx)
+            else:
+                msg.payload = body
+        self._send(server, msg, sender, self._now)
+
+    def emit(self, event):
+        self._emit(event)
+
+    # -- internals ------------------------------------------------------------------
+
+    def _on_request(self, msg, addr, now_ms):
+        payload = None
+        response = m.Message(code=m.CHANGED)
+        if msg.block1 is not None:
+            step = self._block1.receive(msg, addr, now_ms, response, self._block1_sink)
+            if step != 0:
+                self.endpoint.respond(msg, addr, response, now_ms)
+                return
+            payload = memoryview(self._block1_buf)[:self._block1_size]
+        answer = self.handle_request(msg, addr, now_ms, payload)
+        if answer is None:
+            return  # not from a registered server: ignored (Core 1.1 section 6.3)
+        if msg.block1 is not None:
+            answer.block1 = response.block1
+        body = answer.payload
+        if (msg.block2 is not None or len(body) > self.config.block_size) and \
+                m.code_class(answer.code) == 2:
+            if not blockwise.serve_block2(msg, answer, bytes(body), self.config.szx):
+                answer = m.Message(code=m.BAD_OPTION)
+        self.endpoint.respond(msg, addr, answer, now_ms)
+
+    def _block1_sink(self, offset, chunk):
+        end = offset + len(chunk)
+        self._block1_buf[offset:end] = chunk
+        self._block1_size = end
+
+    def _register_payload(self, server):
+        formats = self.config.advertise_formats if server.advertise else None
+        links = register_links(self.tree, self.config.version, formats)
+        try:
+            n = link.encode_links(self._body, links)
+        except BufferFull:
+            raise LwM2MError("the object list does not fit max_body")
+        return bytes(self._body[:n])
+
+    def _send(self, server, msg, sender, now_ms):
+        if sender is not None:
+            sender.fill(msg)
+        msg.token = b""
+        if self.external:
+            key = self._next_key
+            self._next_key += 1
+            self._outbox.append((key, msg, server.addr))
+        else:
+            try:
+                key = self.endpoint.request(msg, server.addr, now_ms)
+            except messaging.EndpointBusy:
+                server.registration.handle(reg_fsm.EV_TIMEOUT, now_ms)
+                return
+        self._pending[key] = _Pending(server, msg, sender)
+
+    def _registration_outcome(self, pending, code, msg, now_ms):
+        server = pending.server
+        registration = server.registration
+        if m.code_class(code) == 2:
+            location = None
+            if registration.state == reg_fsm.ST_REGISTERING:
+                try:
+                    location = msg.strings(o.LOCATION_PATH)
+                except LwM2MError:
+                    location = None
+                if not location:
+                    registration.handle(reg_fsm.EV_ERROR, now_ms, code)
+                    return
+            registration.handle(reg_fsm.EV_SUCCESS, now_ms, location=location)
+            return
+        if (code == m.BAD_REQUEST and registration.state == reg_fsm.ST_REGISTERING
+                and server.advertise and self.config.advertise_formats):
+            # Some servers refuse a root link with ct=...; register again at once without
+            # it (this counts as one attempt of the failure procedure).
+            server.advertise = False
+            registration.handle(reg_fsm.EV_ERROR, now_ms, code)
+            if registration.deadline is not None:
+                registration.deadline = now_ms
+            return
+        registration.handle(reg_fsm.EV_ERROR, now_ms, code)
+
+    def _emit(self, event):
+        if len(self._events) >= self.config.max_events:
+            self._events.pop(0)  # overflow policy: the oldest event goes
+            self.events_dropped += 1
+        self._events.append(event)
+
+    def _run_after(self, now_ms):
+        while self._after:
+            self._after.pop(0)(now_ms)
+
+    def _server(self, ssid):
+        for server in self._servers:
+            if server.ssid == ssid:
+                return server
+        return None
+
+    def _server_at(self, addr):
+        for server in self._servers:
+            if server.addr == addr:
+                return server
+        return None
+
+    def _server_of(self, registration):
+        for server in self._servers:
+            if server.registration is registration:
+                return server
+        raise ValueError("unknown registration")
+
+    def _server_iid(self, ssid):
+        for iid in self.tree.instances(1):
+            if self.tree.get((1, iid, 0)) == ssid:
+                return iid
+        raise ValueError("no Server object instance with SSID %d" % ssid)
+
+    def _ssid_of_instance(self, iid):
+        try:
+            return self.tree.get((1, iid, 0))
+        except LwM2MError:
+            return None
+
+    # -- Server object semantics (Object 1) ----------------------------------------
+
+    def _exec_disable(self, path, args):
+        """/1/x/4 Disable: answer first, then De-register and stay away for /1/x/5 s."""
+        server = self._server(self._ssid_of_instance(path[1]))
+        if server is not None:
+            self._after.append(server.registration.disable)
+
+    def _exec_update_trigger(self, path, args):
+        """/1/x/8 Registration Update Trigger (Core 1.1 section 6.2.2)."""
+        server = self._server(self._ssid_of_instance(path[1]))
+        if server is not None:
+            self._after.append(server.registration.trigger_update)
+
+    def _server_object_written(self, path, value):
+        """A server changed /1/x/1 Lifetime or /1/x/7 Binding: Update with only that
+        parameter (Core 1.1 section 6.2.2)."""
+        if len(path) < 3 or path[2] not in (1, 7):
+            return
+        server = self._server(self._ssid_of_instance(path[1]))
+        if server is None:
+            return
+        fresh = server_params(self.tree, path[1])
+        server.registration.params.lifetime = fresh.lifetime
+        server.registration.params.binding = fresh.binding
+        server.registration.params.queue = fresh.queue
+        self._after.append(server.registration.trigger_update)
