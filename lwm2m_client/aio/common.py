@@ -85,3 +85,107 @@ def dispatch_events(core: Any, endpoint: str, callback: Optional[EventCallback])
         log_event(endpoint, event)
         if callback is not None:
             callback(event)
+
+
+class AdapterBase:
+    """What every asyncio adapter does around the core: one ``loop.call_at`` timer on
+    ``core.get_timer()``, event dispatch, waiting for events, and de-registering on stop.
+
+    A subclass provides ``_running()`` (its socket or context is open), ``_flush()``
+    (hand the core's outgoing traffic to the network), ``close()`` and optionally
+    ``_closed()`` (await the end of an asynchronous shutdown).
+    """
+
+    def __init__(self, core: Any, local_addr: Tuple[str, int],
+                 on_event: Optional[EventCallback]) -> None:
+        self.core = core
+        self.local_addr = local_addr
+        self.on_event = on_event
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._timer_at: Optional[int] = None
+        self._changed = asyncio.Event()
+
+    def now_ms(self) -> int:
+        assert self._loop is not None, "not started"
+        return int(self._loop.time() * 1000)
+
+    def _running(self) -> bool:
+        raise NotImplementedError
+
+    def _flush(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    async def _closed(self) -> None:
+        return None
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """De-register from every server (waiting up to ``timeout`` s), then close."""
+        if not self._running():
+            return
+        self.core.stop(self.now_ms())
+        self._pump()
+        try:
+            await asyncio.wait_for(self._all_settled(), timeout)
+        except asyncio.TimeoutError:
+            log.warning("%s: de-registration not confirmed within %.1f s",
+                        self.core.config.endpoint, timeout)
+        self.close()
+        await self._closed()
+
+    async def wait_for(self, kind: type, timeout: float = 10.0) -> Any:
+        """Wait for the next event of class ``kind`` (e.g. ``events.Registered``)."""
+        found: list = []
+        previous = self.on_event
+
+        def watch(event: Any) -> None:
+            if previous is not None:
+                previous(event)
+            if isinstance(event, kind) and not found:
+                found.append(event)
+                self._changed.set()
+
+        self.on_event = watch
+        try:
+            while not found:
+                self._changed.clear()
+                await asyncio.wait_for(self._changed.wait(), timeout)
+        finally:
+            self.on_event = previous
+        return found[0]
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self.core.handle_timer(self.now_ms())
+        self._pump()
+
+    def _pump(self) -> None:
+        """Send what the core wants sent, hand out events, re-arm the one timer."""
+        if not self._running():
+            return
+        self._flush()
+        dispatch_events(self.core, self.core.config.endpoint, self.on_event)
+        self._changed.set()
+        deadline = self.core.get_timer()
+        if deadline == self._timer_at:
+            return
+        self._cancel_timer()
+        self._timer_at = deadline
+        if deadline is not None:
+            assert self._loop is not None
+            self._timer = self._loop.call_at(deadline / 1000.0, self._on_timer)
+
+    async def _all_settled(self) -> None:
+        while self.core.deregistering():
+            self._changed.clear()
+            await self._changed.wait()

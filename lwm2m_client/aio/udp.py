@@ -11,8 +11,10 @@ import asyncio
 import logging
 from typing import Any, Optional, Tuple
 
-from lwm2m_client.aio.common import Addr, EventCallback, dispatch_events, normalise
+from lwm2m_client.aio.common import AdapterBase, Addr, EventCallback, normalise
 from lwm2m_client.core.client.engine import ClientCore
+from lwm2m_client.core.coap import message
+from lwm2m_client.core.errors import DecodeError
 
 log = logging.getLogger("lwm2m_client.udp")
 
@@ -29,7 +31,7 @@ class _Protocol(asyncio.DatagramProtocol):
         log.debug("%s: socket error %s", self.runner.core.config.endpoint, exc)
 
 
-class UdpClient:
+class UdpClient(AdapterBase):
     """Runs ``core`` over a UDP socket bound to ``local_addr``.
 
     ``on_event`` receives every core event (after it was logged). ``await start()``
@@ -39,23 +41,13 @@ class UdpClient:
 
     def __init__(self, core: ClientCore, local_addr: Tuple[str, int] = ("127.0.0.1", 0),
                  on_event: Optional[EventCallback] = None) -> None:
-        self.core = core
-        self.local_addr = local_addr
-        self.on_event = on_event
+        super().__init__(core, local_addr, on_event)
         self.transport: Optional[asyncio.DatagramTransport] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._timer: Optional[asyncio.TimerHandle] = None
-        self._timer_at: Optional[int] = None
-        self._changed = asyncio.Event()
 
     @property
     def address(self) -> Addr:
         assert self.transport is not None, "not started"
         return normalise(self.transport.get_extra_info("sockname"))
-
-    def now_ms(self) -> int:
-        assert self._loop is not None
-        return int(self._loop.time() * 1000)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -64,83 +56,34 @@ class UdpClient:
         self.core.start(self.now_ms())
         self._pump()
 
-    async def stop(self, timeout: float = 5.0) -> None:
-        """De-register from every server, then close."""
-        if self.transport is None:
-            return
-        self.core.stop(self.now_ms())
-        self._pump()
-        try:
-            await asyncio.wait_for(self._all_settled(), timeout)
-        except asyncio.TimeoutError:
-            log.warning("%s: de-registration not confirmed within %.1f s",
-                        self.core.config.endpoint, timeout)
-        self.close()
-
     def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._cancel_timer()
         if self.transport is not None:
             self.transport.close()
             self.transport = None
 
-    async def wait_for(self, kind: type, timeout: float = 10.0) -> Any:
-        """Wait for the next event of class ``kind`` (e.g. ``events.Registered``)."""
-        found: list = []
-        previous = self.on_event
-
-        def watch(event: Any) -> None:
-            if previous is not None:
-                previous(event)
-            if isinstance(event, kind) and not found:
-                found.append(event)
-                self._changed.set()
-
-        self.on_event = watch
-        try:
-            while not found:
-                self._changed.clear()
-                await asyncio.wait_for(self._changed.wait(), timeout)
-        finally:
-            self.on_event = previous
-        return found[0]
-
     # -- driving the core -----------------------------------------------------------
 
+    def _trace(self, arrow: str, data: bytes, addr: Addr) -> None:
+        """Log one datagram at DEBUG (``lwm2m-meter client -v``)."""
+        try:
+            text = repr(message.decode(data))
+        except DecodeError:
+            text = f"<{len(data)} undecodable bytes>"
+        log.debug("%s: %s %s:%d %s", self.core.config.endpoint, arrow, addr[0], addr[1], text)
+
     def _receive(self, data: bytes, addr: Addr) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            self._trace("<-", data, addr)
         self.core.receive_datagram(data, addr, self.now_ms())
         self._pump()
 
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_at = None
-        self.core.handle_timer(self.now_ms())
-        self._pump()
+    def _running(self) -> bool:
+        return self.transport is not None
 
-    def _pump(self) -> None:
-        """Send what the core wants sent, hand out events, re-arm the one timer."""
-        transport = self.transport
-        if transport is None:
-            return
+    def _flush(self) -> None:
+        assert self.transport is not None
         for data, addr in self.core.datagrams_to_send():
-            transport.sendto(data, addr)
-        dispatch_events(self.core, self.core.config.endpoint, self.on_event)
-        self._changed.set()
-        deadline = self.core.get_timer()
-        if deadline == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer_at = deadline
-        if deadline is not None:
-            assert self._loop is not None
-            self._timer = self._loop.call_at(deadline / 1000.0, self._on_timer)
-        else:
-            self._timer = None
-
-    async def _all_settled(self) -> None:
-        while self.core.deregistering():
-            self._changed.clear()
-            await self._changed.wait()
-
+            if log.isEnabledFor(logging.DEBUG):
+                self._trace("->", data, addr)
+            self.transport.sendto(data, addr)

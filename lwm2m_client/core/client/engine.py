@@ -34,7 +34,7 @@ from lwm2m_client.core.coap.events import (
     ResponseReceived,
 )
 from lwm2m_client.core.content import CF_LINK, link
-from lwm2m_client.core.errors import BufferFull, LwM2MError
+from lwm2m_client.core.errors import BufferFull, DecodeError, LwM2MError
 
 
 class ClientConfig:
@@ -209,7 +209,11 @@ class ClientCore:
     def handle_request(self, msg, addr, now_ms, payload=None):
         """Answer one request from ``addr``: returns the response Message (code, options,
         payload; type, MID and token are the caller's), or None when the request must be
-        ignored because ``addr`` is no registered server (Core 1.1 section 6.3)."""
+        ignored because ``addr`` is no registered server (Core 1.1 section 6.3).
+
+        External mode: requests that must follow the answer (the Update after /1/x/8,
+        the De-register of /1/x/4) are queued for :meth:`take_requests`, which the
+        adapter drains after it has sent the answer."""
         self._now = now_ms
         server = self._server_at(addr)
         if server is None or not server.registration.is_registered:
@@ -221,6 +225,10 @@ class ClientCore:
         except LwM2MError:
             path = "?"
         self._emit(ev.OperationPerformed(server.ssid, reply.op, path, m.code_name(reply.code)))
+        if (reply.op == "create" or reply.op == "delete") and m.code_class(reply.code) == 2:
+            # The object list changed: every server hears it in an Update carrying the
+            # new list (Core 1.1 section 6.2.2), after this response went out.
+            self._after.append(self.objects_changed)
         response = m.Message(code=reply.code)
         if reply.cf is not None:
             response.content_format = reply.cf
@@ -228,6 +236,11 @@ class ClientCore:
             response.location_path = reply.location
         if reply.body is not None:
             response.payload = reply.body
+        if self.external:
+            # What follows may encode an Update's object list into the same body
+            # buffer: the answer takes its own copy first.
+            response.payload = bytes(response.payload)
+            self._run_after(now_ms)
         return response
 
     def take_requests(self):
@@ -281,19 +294,31 @@ class ClientCore:
     def _on_request(self, msg, addr, now_ms):
         payload = None
         response = m.Message(code=m.CHANGED)
-        if msg.block1 is not None:
-            step = self._block1.receive(msg, addr, now_ms, response, self._block1_sink)
-            if step != 0:
-                self.endpoint.respond(msg, addr, response, now_ms)
-                return
-            payload = memoryview(self._block1_buf)[:self._block1_size]
+        server = self._server_at(addr)
+        if server is None or not server.registration.is_registered:
+            return  # not from a registered server: ignored (Core 1.1 section 6.3)
+        try:
+            block1 = msg.block1
+            block2 = msg.block2
+            if block1 is not None:
+                step = self._block1.receive(msg, addr, now_ms, response, self._block1_sink)
+                if step != 0:
+                    self.endpoint.respond(msg, addr, response, now_ms)
+                    return
+                payload = memoryview(self._block1_buf)[:self._block1_size]
+        except DecodeError:
+            # A malformed Block1/Block2 value is an unrecognized critical option
+            # (RFC 7252 sections 5.4.3, 5.4.1): 4.02; a bad Size1 with it goes the same way.
+            self._block1.reset()
+            self.endpoint.respond(msg, addr, m.Message(code=m.BAD_OPTION), now_ms)
+            return
         answer = self.handle_request(msg, addr, now_ms, payload)
         if answer is None:
-            return  # not from a registered server: ignored (Core 1.1 section 6.3)
-        if msg.block1 is not None:
+            return
+        if block1 is not None:
             answer.block1 = response.block1
         body = answer.payload
-        if (msg.block2 is not None or len(body) > self.config.block_size) and \
+        if (block2 is not None or len(body) > self.config.block_size) and \
                 m.code_class(answer.code) == 2:
             if not blockwise.serve_block2(msg, answer, bytes(body), self.config.szx):
                 answer = m.Message(code=m.BAD_OPTION)

@@ -1,0 +1,219 @@
+"""Full-featured asyncio adapter: the client core on aiocoap's CoAP stack.
+
+One aiocoap server context, bound to one UDP socket, both serves the LwM2M Server's
+requests and sends the core's Register/Update/De-register, so the server reaches the
+client at the address it registered from (LwM2M Transport 1.1 section 6.4.3). The core
+runs in its message-level mode (``ClientCore(..., external=True)``): aiocoap owns
+messaging, deduplication, retransmission (with its default parameters) and block-wise
+transfer both ways (RFC 7959), so the core sees and returns whole bodies.
+
+The public surface matches :class:`lwm2m_client.aio.udp.UdpClient`: ``start()``,
+``stop(timeout)``, ``close()``, ``wait_for(kind, timeout)`` and ``address``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from typing import Any, Optional, Set, Tuple
+
+import aiocoap
+import aiocoap.error
+import aiocoap.resource
+from aiocoap.numbers.optionnumbers import OptionNumber
+from aiocoap.optiontypes import BlockOption
+from aiocoap.util import hostportjoin, hostportsplit
+
+from lwm2m_client.aio.common import AdapterBase, Addr, EventCallback, normalise
+from lwm2m_client.core.client.engine import ClientCore
+from lwm2m_client.core.coap import message as m
+from lwm2m_client.core.coap import options as o
+
+log = logging.getLogger("lwm2m_client.aiocoap")
+
+# aiocoap has assembled (Block1) or will split (Block2) the body: these options describe
+# one block on the wire and mean nothing to a core that sees whole bodies (RFC 7959).
+_BLOCK_OPTIONS = (o.BLOCK1, o.BLOCK2, o.SIZE1, o.SIZE2)
+
+# No-Response value suppressing every answer class, 2.xx, 4.xx and 5.xx (RFC 7967 §2.1).
+_SUPPRESS_ALL = 2 | 8 | 16
+
+
+def unmapped(sockaddr: Any) -> Addr:
+    """(ip, port) of a socket address, an IPv4-mapped IPv6 address (aiocoap's udp6
+    transport reports IPv4 peers so) turned back into IPv4, so it compares equal to what
+    :func:`lwm2m_client.aio.common.resolve` gives for the same peer."""
+    host, port = normalise(sockaddr)
+    try:
+        mapped = ipaddress.IPv6Address(host.split("%", 1)[0]).ipv4_mapped
+    except ValueError:
+        return (host, port)
+    return (host, port) if mapped is None else (str(mapped), port)
+
+
+def peer_address(remote: Any) -> Optional[Addr]:
+    """(ip, port) of an aiocoap remote; None when it has no IP address."""
+    sockaddr = getattr(remote, "sockaddr", None)
+    if sockaddr is not None:
+        return unmapped(sockaddr)
+    try:
+        host, port = hostportsplit(remote.hostinfo)
+    except (AttributeError, ValueError):
+        return None
+    return unmapped((host, port or aiocoap.COAP_PORT))
+
+
+def to_core(message: aiocoap.Message) -> m.Message:
+    """An aiocoap message as a core Message: code, every option but the block-wise
+    ones (as wire bytes, in order), and the payload. Type, MID and token stay aiocoap's."""
+    msg = m.Message(code=int(message.code), payload=bytes(message.payload))
+    for option in message.opt.option_list():
+        number = int(option.number)
+        if number not in _BLOCK_OPTIONS:
+            msg.options.append((number, option.encode()))
+    return msg
+
+
+def to_aiocoap(msg: m.Message, **kwargs: Any) -> aiocoap.Message:
+    """A core Message as an aiocoap message; ``kwargs`` go to its constructor."""
+    message = aiocoap.Message(code=aiocoap.Code(msg.code), payload=bytes(msg.payload),
+                              **kwargs)
+    for number, value in msg.options:
+        message.opt.add_option(OptionNumber(number).create_option(decode=bytes(value)))
+    return message
+
+
+class _Site(aiocoap.resource.Resource):
+    """Every path of the context: each request goes to the core. aiocoap assembles
+    Block1 requests before ``render`` and serves Block2 from the whole answer."""
+
+    def __init__(self, runner: AiocoapClient) -> None:
+        super().__init__()
+        self.runner = runner
+
+    async def render(self, request: aiocoap.Message) -> aiocoap.Message:
+        response = self.runner._serve(request)
+        szx = self.runner.core.config.szx
+        if response.code.is_successful() and request.opt.block2 is None and \
+                len(response.payload) > self.runner.core.config.block_size:
+            # Keep to the client's block size (ClientConfig.block_size) like the core's
+            # own Block2 does: aiocoap splits an answer larger than the request's Block2
+            # size, so the request (the one its Block2 cache handed here) asks for block
+            # 0 of that size, as a server may do in advance (RFC 7959 §2.4).
+            request.opt.block2 = BlockOption.BlockwiseTuple(0, False, szx)
+        return response
+
+
+class AiocoapClient(AdapterBase):
+    """Runs ``core`` (built with ``external=True``) on an aiocoap context bound to
+    ``local_addr``.
+
+    ``on_event`` receives every core event (after it was logged). ``await start()``
+    binds and starts registration; ``await stop()`` de-registers (waiting up to
+    ``timeout`` seconds for the answers) and closes the context.
+
+    A request from an address that is no registered server must go unanswered (Core
+    1.1 section 6.3). aiocoap's resources answer every request, so the adapter answers
+    with a No-Response option covering every class (RFC 7967): aiocoap then sends
+    nothing for a NON request and only the empty ACK for a CON one, after which the
+    peer waits in vain for the separate response -- the closest aiocoap has to silence.
+    """
+
+    def __init__(self, core: ClientCore, local_addr: Tuple[str, int] = ("127.0.0.1", 0),
+                 on_event: Optional[EventCallback] = None) -> None:
+        if not core.external:
+            raise ValueError("AiocoapClient needs a ClientCore built with external=True")
+        super().__init__(core, local_addr, on_event)
+        self.context: Optional[aiocoap.Context] = None
+        self._exchanges: Set[asyncio.Task[None]] = set()
+        self._shutdown: Optional[asyncio.Task[None]] = None
+
+    @property
+    def address(self) -> Addr:
+        assert self.context is not None, "not started"
+        # aiocoap has no public accessor for the bound address (port 0 picks one); its
+        # UDP transport keeps the asyncio transport whose socket knows it.
+        for interface in self.context.request_interfaces:
+            transport = interface.token_interface.message_interface.transport
+            return unmapped(transport.get_extra_info("socket").getsockname())
+        raise RuntimeError("aiocoap context has no UDP transport")
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        # udp6 alone: the default server transports would open TCP and TLS listeners too.
+        self.context = await aiocoap.Context.create_server_context(
+            _Site(self), bind=self.local_addr, transports=["udp6"])
+        self.core.start(self.now_ms())
+        self._pump()
+
+    def close(self) -> None:
+        """Stop at once, without De-register. The socket closes in a task (aiocoap's
+        shutdown is a coroutine) that :meth:`stop` awaits."""
+        self._cancel_timer()
+        for task in self._exchanges:
+            task.cancel()
+        self._exchanges.clear()
+        if self.context is not None:
+            self._shutdown = asyncio.ensure_future(self.context.shutdown())
+            self.context = None
+
+    async def _closed(self) -> None:
+        if self._shutdown is not None:
+            await self._shutdown
+            self._shutdown = None
+
+    # -- serving the LwM2M Server's requests ------------------------------------------
+
+    def _serve(self, request: aiocoap.Message) -> aiocoap.Message:
+        addr = peer_address(request.remote)
+        answer = None if addr is None else \
+            self.core.handle_request(to_core(request), addr, self.now_ms())
+        # Requests the core queued after the answer (an Update after /1/x/8) must follow
+        # it on the wire: aiocoap sends the answer as soon as this returns, before the
+        # loop runs the pump.
+        assert self._loop is not None
+        self._loop.call_soon(self._pump)
+        if answer is None:
+            return aiocoap.Message(code=aiocoap.UNAUTHORIZED, no_response=_SUPPRESS_ALL)
+        response = to_aiocoap(answer)
+        if request.opt.no_response is not None:
+            response.opt.no_response = request.opt.no_response
+        return response
+
+    # -- sending the core's requests ----------------------------------------------------
+
+    async def _exchange(self, key: Any, msg: m.Message, addr: Addr) -> None:
+        assert self.context is not None
+        # The URI names the peer only (an IP literal gives no Uri-Host); path and query
+        # are among the core's options.
+        tuning = aiocoap.Reliable if msg.mtype == m.CON else aiocoap.Unreliable
+        request = to_aiocoap(msg, transport_tuning=tuning,
+                             uri="coap://" + hostportjoin(addr[0], addr[1]))
+        try:
+            response = await self.context.request(request).response
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is a failed request
+            # Timeouts and network errors are aiocoap.error.Error; anything else is no
+            # less a request that got no answer, and the core must hear of it.
+            if not isinstance(exc, aiocoap.error.Error):
+                log.warning("%s: request failed: %r", self.core.config.endpoint, exc)
+            self.core.request_failed(key, self.now_ms())
+        else:
+            self.core.response_received(key, to_core(response), self.now_ms())
+        self._pump()
+
+    def _spawn(self, key: Any, msg: m.Message, addr: Addr) -> None:
+        task = asyncio.ensure_future(self._exchange(key, msg, addr))
+        self._exchanges.add(task)
+        task.add_done_callback(self._exchanges.discard)
+
+    # -- driving the core -----------------------------------------------------------
+
+    def _running(self) -> bool:
+        return self.context is not None
+
+    def _flush(self) -> None:
+        for key, msg, addr in self.core.take_requests():
+            self._spawn(key, msg, addr)
