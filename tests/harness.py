@@ -193,3 +193,44 @@ class EndpointNode:
 
     def requests(self) -> list[RequestReceived]:
         return self.of_type(RequestReceived)
+
+
+class ClientNode:
+    """Adapts a ``ClientCore`` to the node shape; records its events with their time.
+
+    ``start_ms`` (when given) starts the core at that time on the first clock tick, so
+    the client's first Register goes out through the simulation like any datagram.
+    """
+
+    def __init__(self, core: Any, start_ms: int | None = 0):
+        self.core = core
+        self.events: list[tuple[int, Any]] = []
+        if start_ms is not None:
+            core.start(start_ms)
+
+    def _drain(self, now_ms: int) -> None:
+        while True:
+            event = self.core.next_event()
+            if event is None:
+                return
+            self.events.append((now_ms, event))
+
+    def receive(self, data: bytes, src: Addr, now_ms: int) -> None:
+        self.core.receive_datagram(data, src, now_ms)
+        self._drain(now_ms)
+
+    def outgoing(self, now_ms: int) -> list[tuple[bytes, Addr]]:
+        return self.core.datagrams_to_send()
+
+    def timer(self) -> int | None:
+        return self.core.get_timer()
+
+    def on_timer(self, now_ms: int) -> None:
+        self.core.handle_timer(now_ms)
+        self._drain(now_ms)
+
+    def of_type(self, cls: type) -> list[Any]:
+        return [e for _, e in self.events if isinstance(e, cls)]
+
+    def times_of(self, cls: type) -> list[int]:
+        return [t for t, e in self.events if isinstance(e, cls)]

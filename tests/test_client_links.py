@@ -110,14 +110,17 @@ def test_discover_depths() -> None:
 
 def test_discover_resource() -> None:
     tree, store = _device_tree()
+    # The target resource shows the pmin/pmax it inherits from /3/0 (ETS int-260).
     assert _encode(discover_links(tree, store, 1, (3, 0, 7))) == (
-        "</3/0/7>;dim=2;gt=50;lt=42.2,</3/0/7/0>,</3/0/7/1>;lt=45")
+        "</3/0/7>;dim=2;pmin=10;pmax=60;gt=50;lt=42.2,</3/0/7/0>,</3/0/7/1>;lt=45")
     assert _encode(discover_links(tree, store, 1, (3, 0, 7), depth=0)) == (
-        "</3/0/7>;dim=2;gt=50;lt=42.2")
-    assert _encode(discover_links(tree, store, 1, (3, 0, 16), depth=3)) == "</3/0/16>"
+        "</3/0/7>;dim=2;pmin=10;pmax=60;gt=50;lt=42.2")
+    assert _encode(discover_links(tree, store, 1, (3, 0, 16), depth=3)) == (
+        "</3/0/16>;pmin=10;pmax=60")
     assert _encode(discover_links(tree, store, 1, (3, 0, 4))) == "</3/0/4>"
     tree.set((3, 0, 18), {})
-    assert _encode(discover_links(tree, store, 1, (3, 0, 18))) == "</3/0/18>;dim=0"
+    assert _encode(discover_links(tree, store, 1, (3, 0, 18))) == (
+        "</3/0/18>;dim=0;pmin=10;pmax=60")
 
 
 def test_discover_object_version_and_empty_object() -> None:
@@ -159,7 +162,8 @@ def test_discover_attribute_values_round_trip() -> None:
     store.write(1, (3, 0, 6), {"gt": 1e-7, "lt": -1e20, "st": 0.1}, t.T_INTEGER)
     (target, attrs), = decode_links(_encode(discover_links(tree, store, 1, (3, 0, 6), 0)))
     assert target == "/3/0/6"
-    assert attrs == {"dim": "2", "gt": "1e-07", "lt": "-1e+20", "st": "0.1"}
+    assert attrs == {"dim": "2", "pmin": "10", "pmax": "60", "gt": "1e-07", "lt": "-1e+20",
+                     "st": "0.1"}
     assert float(attrs["lt"]) == -1e20
 
 

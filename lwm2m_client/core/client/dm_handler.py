@@ -82,8 +82,14 @@ class DMHandler:
         """The operation a request asks for, named as the spec names it."""
         code = msg.code
         if code == m.GET:
-            return "discover" if msg.accept == CF_LINK else (
-                "observe" if msg.observe is not None else "read")
+            if msg.accept == CF_LINK:
+                return "discover"
+            try:
+                observe = msg.observe
+            except DecodeError:
+                # Observe is elective: a malformed value is ignored (RFC 7252 5.4.3).
+                observe = None
+            return "read" if observe is None else "observe"
         if code == m.PUT:
             return "write-attributes" if self._is_attribute_write(msg) else "write"
         if code == m.POST:
@@ -98,7 +104,12 @@ class DMHandler:
         ``payload`` is the whole request body (reassembled when it came in Block1).
         Returns a :class:`Reply`; raises nothing for peer input.
         """
-        op = self.op_name(msg)
+        try:
+            op = self.op_name(msg)
+        except DecodeError:
+            # A malformed Accept or Content-Format value counts as unrecognized (RFC 7252
+            # 5.4.3); the operation cannot be told without it, so 4.02 (5.4.1).
+            return Reply("unknown", m.BAD_OPTION)
         try:
             return self._dispatch(op, msg, ssid, version, payload)
         except BufferFull:
@@ -230,13 +241,22 @@ class DMHandler:
         for target in codec.decode_paths(payload):
             if target and target[0] in PROTECTED_OBJECTS:
                 raise Unauthorized("the Security object is not readable")
-            try:
-                records.extend(self.tree.read(target))
-            except NotFound:
-                continue  # Core 1.1 section 6.3.8: report what exists
+            # "/" names every object a server may read (ETS 1.1 int-235).
+            targets = [target] if target else [
+                (oid,) for oid in self.tree.objects() if oid not in PROTECTED_OBJECTS]
+            for one in targets:
+                try:
+                    records.extend(self.tree.read(one))
+                except (NotFound, MethodNotAllowed):
+                    # Best effort: what is missing or not readable (an executable
+                    # resource) is left out (Core 1.1 section 6.3.8; ETS int-236, 281).
+                    continue
         if not records:
             raise NotFound("none of the paths exists")
         records.sort()
+        # Overlapping paths (/1/0 and /1/0/1) must not report a value twice.
+        records = [rec for i, rec in enumerate(records)
+                   if i == 0 or rec[0] != records[i - 1][0]]
         out_cf = msg.accept
         if out_cf is None:
             out_cf = cf if cf in (CF_SENML_JSON, CF_SENML_CBOR) else CF_SENML_CBOR

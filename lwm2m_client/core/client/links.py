@@ -68,14 +68,22 @@ def _check_version(version):
 # -- Discover ----------------------------------------------------------------------
 
 
-def _resource_links(links, tree, store, ssid, odef, rpath, depth):
+def _resource_links(links, tree, store, ssid, odef, rpath, depth, target=False):
     rdef = odef.resources[rpath[2]]
     params = []
     instances = None
     if rdef.multiple and not rdef.executable:
         instances = sorted(tree.get(rpath))
         params.append(("dim", len(instances)))  # a PROPERTIES attribute (C1.1 5.1.1)
-    links.append((rpath, params + attribute_params(store.get(ssid, rpath))))
+    # A Discover aimed at the resource itself shows the attributes in force there,
+    # those inherited from the object and the instance included (ETS 1.1 int-260,
+    # int-261); a resource listed under an object or instance shows its own level,
+    # and an executable one, which nobody observes, inherits nothing.
+    if target and not rdef.executable:
+        attrs = store.effective(ssid, rpath)
+    else:
+        attrs = store.get(ssid, rpath)
+    links.append((rpath, params + attribute_params(attrs)))
     if instances is not None and depth >= 1:
         for riid in instances:
             ripath = rpath + (riid,)
@@ -94,8 +102,9 @@ def discover_links(tree, store, ssid, path, depth=None, version="1.1"):
 
     ``path`` is ``(oid,)``, ``(oid, iid)`` or ``(oid, iid, rid)``; ``depth`` (1.2,
     0..3) is how many levels below the target to list, the 1.1 answer when None.
-    Each link carries the attributes server ``ssid`` attached at exactly that level;
-    multiple resources carry ``dim`` and list their instances. Only resources present
+    Each link carries the attributes server ``ssid`` attached at exactly that level,
+    except a readable resource target, which also shows what it inherits; multiple
+    resources carry ``dim`` and list their instances. Only resources present
     in the instance appear (``tree.resource_ids``). The caller refuses ``/0`` and
     ``/21`` (4.01) beforehand. Raises NotFound for a missing object, instance or
     resource, MethodNotAllowed for the root or a resource instance (T1.1 section
@@ -125,7 +134,7 @@ def discover_links(tree, store, ssid, path, depth=None, version="1.1"):
     if n == 2:
         _instance_links(links, tree, store, ssid, odef, path, depth)
     elif path[2] in rids:
-        _resource_links(links, tree, store, ssid, odef, path, depth)
+        _resource_links(links, tree, store, ssid, odef, path, depth, True)
     else:
         raise NotFound("resource %s not present" % path_str(path))
     return links
