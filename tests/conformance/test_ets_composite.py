@@ -1,0 +1,252 @@
+"""OMA ETS LwM2M 1.1, composite operations (section 6.3 and 6.4).
+
+Read-Composite (int-229, int-235, int-236, int-280, int-281), Write-Composite (int-230,
+int-257) and Observe-Composite (int-304, int-305). The client does not implement
+Observe yet: it answers an Observe-Composite as a Read-Composite, without an Observe
+option, which tells the server that no observation was set up (RFC 7641 section 3.2).
+The parts of those cases that need notifications are marked xfail.
+"""
+
+from __future__ import annotations
+
+import json
+
+import aiocoap
+import cbor2
+import pytest
+from ets_rig import BINARY_VALUES, DEVICE_VALUES, ENDPOINT, SERVER_VALUES
+
+from lwm2m_client.core.content import CF_LWM2M_CBOR, CF_SENML_CBOR, CF_SENML_JSON
+from lwm2m_client.server import Response
+
+COMPOSITE_FORMATS = [CF_SENML_CBOR, CF_SENML_JSON, CF_LWM2M_CBOR]
+NO_OBSERVE = "observe/notify comes with the information reporting work"
+# A composite answer larger than one block is served with Block2, and the server's
+# CoAP stack (aiocoap) sends the FETCH body with the first block request only; the
+# client answers every block request afresh and needs the body again. The cases whose
+# answer exceeds 512 bytes in SenML JSON use 1024-byte blocks (see the xfail below).
+ONE_BLOCK = 1024
+
+
+def names(response: Response) -> list:
+    """Every resolved SenML name in a composite answer, read with cbor2 / json (an
+    independent reader), in order and with repetitions."""
+    labels: tuple = ("bn", "n")
+    if response.content_format == CF_SENML_JSON:
+        records = json.loads(response.payload)
+    else:
+        records, labels = cbor2.loads(response.payload), (-2, 0)
+    out, base = [], ""
+    for record in records:
+        base = record.get(labels[0], base)
+        out.append(base + record.get(labels[1], ""))
+    return out
+
+
+def path_list(cf, paths):
+    # A Read-Composite body: SenML records with names only (Core 1.1 section 6.3.8).
+    if cf == CF_SENML_JSON:
+        return json.dumps([{"n": p} for p in paths]).encode()
+    return cbor2.dumps([{0: p} for p in paths])
+
+
+# -- Read-Composite ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cf", COMPOSITE_FORMATS)
+async def test_int_280_successful_read_composite(ets, cf):
+    # Precondition: C.1, registered as 1.1.
+    # Step 1: FETCH / with exactly /3/0/16, /3/0/11/0 and /1/0.
+    rig = await ets()
+    response = await rig.server.read_composite(ENDPOINT, ["/3/0/16", "/3/0/11/0", "/1/0"],
+                                               format=cf)
+    # Pass: 2.05 in the requested format with those values and nothing else:
+    # /3/0/11/0 = 0, /3/0/16 = "U" and every readable resource of /1/0.
+    assert (response.code, response.content_format) == ("2.05", cf)
+    assert response.values == {(3, 0, 16): "U", (3, 0, 11, 0): 0, **SERVER_VALUES}
+    if cf != CF_LWM2M_CBOR:
+        assert len(names(response)) == len(response.values)
+
+
+@pytest.mark.parametrize("cf", [CF_SENML_CBOR, CF_SENML_JSON])
+async def test_int_229_read_composite_operation(ets, cf):
+    # (Voided by ETS 1.2.1 in favour of int-280; kept for 1.1.) Step 1: FETCH / with
+    # /3, /1/0, /1/0/1 and /3/0/11/0 -- overlapping paths.
+    rig = await ets(block_size=ONE_BLOCK)
+    response = await rig.server.read_composite(
+        ENDPOINT, ["/3", "/1/0", "/1/0/1", "/3/0/11/0"], format=cf)
+    # Pass: 2.05 with the requested data; a resource named twice (inside /3 and on
+    # its own) is reported once.
+    assert (response.code, response.content_format) == ("2.05", cf)
+    assert response.values == {**DEVICE_VALUES, **SERVER_VALUES}
+    found = names(response)
+    assert len(found) == len(set(found)) == len(DEVICE_VALUES) + len(SERVER_VALUES)
+
+
+@pytest.mark.parametrize("cf", [CF_SENML_CBOR, CF_SENML_JSON])
+async def test_int_235_read_composite_on_root_path(ets, cf):
+    # Step 1: FETCH / with the root path "/" alone, Content-Format and Accept SenML.
+    rig = await ets(block_size=ONE_BLOCK)
+    response = await rig.server.read_composite(ENDPOINT, ["/"], format=cf)
+    # Pass: 2.05 with every readable resource of every object the server may see:
+    # the Security object (/0) is absent.
+    assert (response.code, response.content_format) == ("2.05", cf)
+    binary = {(19, 0, 0, i): v for i, v in BINARY_VALUES.items()}
+    assert response.values == {**SERVER_VALUES, **DEVICE_VALUES, **binary}
+    assert not [n for n in names(response) if n.startswith("/0/")]
+
+
+@pytest.mark.xfail(strict=True, reason="the client keeps no FETCH body between Block2 "
+                   "requests; a server that sends it only once gets 4.00 for block 1")
+async def test_int_235_read_composite_answer_in_several_blocks(ets):
+    # The int-235 answer in SenML JSON is about 700 bytes: with 512-byte blocks it
+    # takes two FETCH exchanges, and the second one arrives without the path list.
+    rig = await ets()
+    response = await rig.server.read_composite(ENDPOINT, ["/"], format=CF_SENML_JSON)
+    assert response.code == "2.05"
+
+
+@pytest.mark.parametrize("cf", [CF_SENML_CBOR, CF_SENML_JSON])
+async def test_int_236_read_composite_partial_presence(ets, cf):
+    # Step 1: FETCH / with /1/0, /1/0/1, /3/0/11/0 and two paths of objects the client
+    # does not have (/3339/0/5522, /3353/0/6030).
+    rig = await ets()
+    response = await rig.server.read_composite(
+        ENDPOINT, ["/1/0", "/1/0/1", "/3/0/11/0", "/3339/0/5522", "/3353/0/6030"], format=cf)
+    # Pass: 2.05; the operation is best effort, the missing paths are left out.
+    assert response.code == "2.05"
+    assert response.values == {**SERVER_VALUES, (3, 0, 11, 0): 0}
+    assert len(names(response)) == len(SERVER_VALUES) + 1
+
+
+async def test_int_236_nothing_present_is_not_found(ets):
+    # When none of the paths exists there is nothing to report: 4.04.
+    rig = await ets()
+    response = await rig.server.read_composite(ENDPOINT, ["/3339/0/5522", "/3/0/99"])
+    assert response.code == "4.04"
+
+
+@pytest.mark.parametrize("cf", [CF_SENML_CBOR, CF_SENML_JSON])
+async def test_int_281_partially_successful_read_composite(ets, cf):
+    # Step 1: FETCH / with /1/0/1, /1/0/7 and /1/0/8 (Registration Update Trigger,
+    # an executable resource).
+    rig = await ets()
+    response = await rig.server.read_composite(ENDPOINT, ["/1/0/1", "/1/0/7", "/1/0/8"],
+                                               format=cf)
+    # Pass: 2.05 with /1/0/1 = 86400 and /1/0/7 = "U" only; /1/0/8 MUST NOT appear.
+    assert response.code == "2.05"
+    assert response.values == {(1, 0, 1): 86400, (1, 0, 7): "U"}
+    assert names(response) == ["/1/0/1", "/1/0/7"]
+
+
+# -- Write-Composite -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cf", COMPOSITE_FORMATS)
+async def test_int_230_write_composite(ets, cf):
+    # Precondition: C.1 plus the Portfolio stand-in /19/0 with four Data instances.
+    rig = await ets()
+    # Step 1: one iPATCH / setting /1/0/1 = 61, /1/0/6 = true and /19/0/0/0..3 =
+    # "aa", "bb", "cc", "dd". Pass: 2.04, and an Update with the new lifetime.
+    identity = {f"/19/0/0/{i}": v for i, v in enumerate((b"aa", b"bb", b"cc", b"dd"))}
+    response = await rig.server.write_composite(
+        ENDPOINT, {"/1/0/1": 61, "/1/0/6": True, **identity}, format=cf)
+    assert response.code == "2.04"
+    await rig.update_with(("lt=61",))
+    # Step 2: GET /1/0 and GET /19; pass: 2.05 matching what was written.
+    response = await rig.server.read(ENDPOINT, "/1/0")
+    assert response.values == {**SERVER_VALUES, (1, 0, 1): 61, (1, 0, 6): True}
+    response = await rig.server.read(ENDPOINT, "/19")
+    assert response.values == {(19, 0, 0, 0): b"aa", (19, 0, 0, 1): b"bb",
+                               (19, 0, 0, 2): b"cc", (19, 0, 0, 3): b"dd"}
+
+
+async def test_int_257_write_composite_server_and_device(ets):
+    # Precondition: C.6 (Current Time /3/0/13 writable).
+    rig = await ets()
+    # Step 1: read /1 and /3; pass: the configured values.
+    assert (await rig.server.read(ENDPOINT, "/1")).values == SERVER_VALUES
+    assert (await rig.server.read(ENDPOINT, "/3")).values == DEVICE_VALUES
+    # Step 2: iPATCH / with the ETS's SenML CBOR bytes: /1/0/2 = 101 (base name "/"),
+    # /1/0/6 = true, /3/0/13 = 0. Pass: 2.04.
+    body = bytes.fromhex("83" "A3" "21" "612F" "00" "65" + b"1/0/2".hex() + "02" "1865"
+                         "A2" "00" "65" + b"1/0/6".hex() + "04" "F5"
+                         "A2" "00" "66" + b"3/0/13".hex() + "02" "00")
+    response = await rig.request(aiocoap.iPATCH, "/", body, content_format=CF_SENML_CBOR)
+    assert response.code == "2.04"
+    # Step 3: read again; pass: the 257 values, everything else as before.
+    assert (await rig.server.read(ENDPOINT, "/1")).values == {
+        **SERVER_VALUES, (1, 0, 2): 101, (1, 0, 6): True}
+    assert (await rig.server.read(ENDPOINT, "/3")).values == {**DEVICE_VALUES, (3, 0, 13): 0}
+
+
+@pytest.mark.parametrize("values, code", [
+    ({"/1/0/1": 61, "/1/0/0": 5}, "4.05"),  # SSID is read-only
+    ({"/1/0/1": 61, "/3/0/0": "ACME"}, "4.05"),  # Manufacturer is read-only
+    ({"/1/0/1": 61, "/0/0/0": "coap://evil"}, "4.01"),  # the Security object
+    ({"/1/0/1": 61, "/3/1/13": 0}, "4.04"),  # no such instance
+    ({"/1/0/1": 61, "/3/0/13": "noon"}, "4.00"),  # not a time
+])
+async def test_int_230_write_composite_is_all_or_nothing(ets, values, code):
+    # A Write-Composite with one bad item fails as a whole: the error code, and the
+    # good items were not applied either (no new lifetime, no Update).
+    rig = await ets()
+    records = []
+    for path, value in values.items():
+        key = "vs" if isinstance(value, str) else "v"
+        records.append({"n": path, key: value})
+    response = await rig.request(aiocoap.iPATCH, "/", json.dumps(records).encode(),
+                                 content_format=CF_SENML_JSON)
+    assert response.code == code
+    assert (await rig.server.read(ENDPOINT, "/1")).values == SERVER_VALUES
+    assert (await rig.server.read(ENDPOINT, "/3")).values == DEVICE_VALUES
+    assert rig.server.updates() == []
+
+
+# -- Observe-Composite ---------------------------------------------------------------
+
+
+async def _observe_composite(rig):
+    # int-304 step 1: Write-Attributes /1/0/1?pmin=1&pmax=2 (the ETS uses 30 and 45
+    # seconds); pass: 2.04. Step 2: FETCH / with Observe=0 on /1/0/1, /3/0/11/0 and
+    # /3/0/16; pass: 2.05 with all three values.
+    assert (await rig.server.write_attributes(ENDPOINT, "/1/0/1", pmin=1, pmax=2)).code \
+        == "2.04"
+    obs = await rig.server.observe_composite(ENDPOINT, ["/1/0/1", "/3/0/11/0", "/3/0/16"])
+    assert (obs.response.code, obs.response.content_format) == ("2.05", CF_SENML_CBOR)
+    assert obs.response.values == {(1, 0, 1): 86400, (3, 0, 11, 0): 0, (3, 0, 16): "U"}
+    return obs
+
+
+async def test_int_304_observe_composite_initial_response(ets):
+    # What the client does today: the first response is the Read-Composite answer,
+    # with no Observe option, so the server holds no observation.
+    rig = await ets()
+    obs = await _observe_composite(rig)
+    assert obs.response.observe is None and not obs.active
+
+
+@pytest.mark.xfail(strict=True, reason=NO_OBSERVE)
+async def test_int_304_observe_composite_notification(ets):
+    # Step 3 / pass: the response carries an Observe option, and a composite
+    # notification with all three values arrives no later than pmax.
+    rig = await ets()
+    obs = await _observe_composite(rig)
+    assert obs.response.observe is not None
+    notification = await obs.next(timeout=4)
+    assert notification.values == obs.response.values
+
+
+async def test_int_305_cancel_observe_composite(ets):
+    # Step 1: FETCH with Observe=0 as int-304; step 2: FETCH with Observe=1 and the
+    # same path list. Pass: 2.05 with the values each time (and no notification
+    # afterwards: the client sends none at all yet).
+    rig = await ets()
+    paths = ["/1/0/1", "/3/0/11/0", "/3/0/16"]
+    for observe in (0, 1):
+        response = await rig.request(aiocoap.FETCH, "/", path_list(CF_SENML_CBOR, paths),
+                                     content_format=CF_SENML_CBOR, accept=CF_SENML_CBOR,
+                                     observe=observe)
+        assert (response.code, response.content_format) == ("2.05", CF_SENML_CBOR)
+        assert response.values == {(1, 0, 1): 86400, (3, 0, 11, 0): 0, (3, 0, 16): "U"}
+        assert response.observe is None
