@@ -112,8 +112,9 @@ def test_store_effective_and_drop():
 def test_discover_vectors():
     tree, store = _device_tree()
     assert _encode(discover_links(tree, store, 1, (3, 0))) == DISCOVER_3_0
+    # A resource target also shows what it inherits from the instance (ETS int-260).
     assert _encode(discover_links(tree, store, 1, (3, 0, 7), 0)) == (
-        "</3/0/7>;dim=2;gt=50;lt=42.2")
+        "</3/0/7>;dim=2;pmin=10;pmax=60;gt=50;lt=42.2")
     assert _encode(discover_links(tree, store, 1, (3,), 1)) == "</3>,</3/0>;pmin=10;pmax=60"
     assert _raises(NotFound, discover_links, tree, store, 1, (3, 1))
     assert _raises(BadRequest, discover_links, tree, store, 1, (3, 0), 4)
