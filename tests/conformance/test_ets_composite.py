@@ -23,8 +23,8 @@ COMPOSITE_FORMATS = [CF_SENML_CBOR, CF_SENML_JSON, CF_LWM2M_CBOR]
 NO_OBSERVE = "observe/notify comes with the information reporting work"
 # A composite answer larger than one block is served with Block2, and the server's
 # CoAP stack (aiocoap) sends the FETCH body with the first block request only; the
-# client answers every block request afresh and needs the body again. The cases whose
-# answer exceeds 512 bytes in SenML JSON use 1024-byte blocks (see the xfail below).
+# client keeps that body for the later blocks (test_int_235_..._in_several_blocks).
+# The other cases use 1024-byte blocks so that their answers fit one message.
 ONE_BLOCK = 1024
 
 
@@ -96,8 +96,6 @@ async def test_int_235_read_composite_on_root_path(ets, cf):
     assert not [n for n in names(response) if n.startswith("/0/")]
 
 
-@pytest.mark.xfail(strict=True, reason="the client keeps no FETCH body between Block2 "
-                   "requests; a server that sends it only once gets 4.00 for block 1")
 async def test_int_235_read_composite_answer_in_several_blocks(ets):
     # The int-235 answer in SenML JSON is about 700 bytes: with 512-byte blocks it
     # takes two FETCH exchanges, and the second one arrives without the path list.

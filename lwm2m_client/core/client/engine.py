@@ -105,6 +105,8 @@ class ClientCore:
                                                 config.tuning.exchange_lifetime)
         self._block1_buf = bytearray(config.max_body)
         self._block1_size = 0
+        self._fetch_buf = bytearray(config.max_body // 4)
+        self._fetch_size = 0
         self._servers = []
         self._pending = {}  # token (or key) -> _Pending
         self._outbox = []  # external mode: (key, msg, addr)
@@ -312,6 +314,8 @@ class ClientCore:
             self._block1.reset()
             self.endpoint.respond(msg, addr, m.Message(code=m.BAD_OPTION), now_ms)
             return
+        if msg.code == m.FETCH:
+            payload = self._fetch_body(msg, block2, payload)
         answer = self.handle_request(msg, addr, now_ms, payload)
         if answer is None:
             return
@@ -323,6 +327,25 @@ class ClientCore:
             if not blockwise.serve_block2(msg, answer, bytes(body), self.config.szx):
                 answer = m.Message(code=m.BAD_OPTION)
         self.endpoint.respond(msg, addr, answer, now_ms)
+
+    def _fetch_body(self, msg, block2, payload):
+        """The path list of a Read-Composite whose answer goes in several blocks.
+
+        Some servers send the FETCH body only with the request for block 0 (RFC 8132
+        section 2.3.2 lets the body identify the resource; RFC 7959 leaves it open), so
+        the body of the last FETCH is kept in a fixed buffer and reused for a later
+        block request that comes without one."""
+        body = msg.payload if payload is None else payload
+        if len(body):
+            n = len(body)
+            if n > len(self._fetch_buf):
+                n = 0  # too long to keep: only a server that repeats it gets blocks
+            self._fetch_buf[:n] = body[:n]
+            self._fetch_size = n
+            return payload
+        if block2 is not None and block2[0] > 0 and self._fetch_size:
+            return memoryview(self._fetch_buf)[:self._fetch_size]
+        return payload
 
     def _block1_sink(self, offset, chunk):
         end = offset + len(chunk)
