@@ -19,11 +19,9 @@ registration requests the core wants sent; it never calls the datagram methods.
 """
 
 from lwm2m_client.core.client import events as ev
-from lwm2m_client.core.client import registration as reg_fsm
 from lwm2m_client.core.client.attributes import AttributeStore
 from lwm2m_client.core.client.dm_handler import DMHandler
-from lwm2m_client.core.client.links import register_links
-from lwm2m_client.core.client.setup import server_params
+from lwm2m_client.core.client.servers import ServerAccounts
 from lwm2m_client.core.coap import blockwise, messaging
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
@@ -33,8 +31,7 @@ from lwm2m_client.core.coap.events import (
     Reset,
     ResponseReceived,
 )
-from lwm2m_client.core.content import CF_LINK, link
-from lwm2m_client.core.errors import BufferFull, DecodeError, LwM2MError
+from lwm2m_client.core.errors import DecodeError, LwM2MError
 
 
 class ClientConfig:
@@ -68,26 +65,7 @@ class ClientConfig:
         return "<ClientConfig %s lwm2m=%s>" % (self.endpoint, self.version)
 
 
-class _Server:
-    """One LwM2M Server account as the engine sees it."""
-
-    def __init__(self, ssid, addr, registration):
-        self.ssid = ssid
-        self.addr = addr
-        self.registration = registration
-        self.advertise = True  # dropped after a server refused the root link
-
-
-class _Pending:
-    """A registration request in flight (maybe block by block)."""
-
-    def __init__(self, server, msg, sender):
-        self.server = server
-        self.msg = msg
-        self.sender = sender
-
-
-class ClientCore:
+class ClientCore(ServerAccounts):
     """One LwM2M client. ``tree`` is an ObjectTree holding /0, /1, /3 and the
     application's objects; ``rng`` has ``getrandbits``; ``external`` selects the
     message-level interface for adapters with their own CoAP stack."""
@@ -107,31 +85,16 @@ class ClientCore:
         self._block1_size = 0
         self._fetch_buf = bytearray(config.max_body // 4)
         self._fetch_size = 0
-        self._servers = []
-        self._pending = {}  # token (or key) -> _Pending
-        self._outbox = []  # external mode: (key, msg, addr)
-        self._next_key = 0
         self._events = []
         self.events_dropped = 0
         self._after = []  # actions that must follow the response being queued
         self._now = 0
-        tree.on_execute((1, None, 4), self._exec_disable)
-        tree.on_execute((1, None, 8), self._exec_update_trigger)
-        tree.on_written((1,), self._server_object_written)
+        self._init_accounts()
 
     def __repr__(self):
         return "<ClientCore %s servers=%d>" % (self.config.endpoint, len(self._servers))
 
     # -- set-up ------------------------------------------------------------------------
-
-    def set_server(self, ssid, addr, params=None):
-        """Attach the server account ``ssid`` (its /1 instance) at transport address
-        ``addr``. ``params`` defaults to what the /1 instance holds."""
-        if params is None:
-            params = server_params(self.tree, self._server_iid(ssid))
-        registration = reg_fsm.Registration(self, params, self.config.endpoint,
-                                            self.config.version, self.rng, self.config.jitter)
-        self._servers.append(_Server(ssid, addr, registration))
 
     def start(self, now_ms):
         self._now = now_ms
@@ -143,17 +106,6 @@ class ClientCore:
         self._now = now_ms
         for server in self._servers:
             server.registration.stop(now_ms)
-
-    def deregistering(self):
-        """True while a De-register is still waiting for its answer."""
-        for server in self._servers:
-            if server.registration.state == reg_fsm.ST_DEREGISTERING:
-                return True
-        return False
-
-    def registration(self, ssid):
-        server = self._server(ssid)
-        return None if server is None else server.registration
 
     # -- application API -------------------------------------------------------------
 
@@ -245,48 +197,7 @@ class ClientCore:
             self._run_after(now_ms)
         return response
 
-    def take_requests(self):
-        """External mode: the requests to send now, as ``(key, msg, addr)``."""
-        out = self._outbox
-        self._outbox = []
-        return out
-
-    def response_received(self, key, msg, now_ms):
-        self._now = now_ms
-        pending = self._pending.pop(key, None)
-        if pending is None:
-            return
-        if pending.sender is not None:
-            step = pending.sender.on_response(msg)
-            if step == blockwise.CONTINUE:
-                self._send(pending.server, pending.msg, pending.sender, now_ms)
-                return
-        self._registration_outcome(pending, msg.code, msg, now_ms)
-        self._run_after(now_ms)
-
-    def request_failed(self, key, now_ms):
-        self._now = now_ms
-        pending = self._pending.pop(key, None)
-        if pending is not None:
-            pending.server.registration.handle(reg_fsm.EV_TIMEOUT, now_ms)
-
     # -- what the registration state machines call ---------------------------------
-
-    def send_registration(self, registration, method, uri_path, uri_query, with_objects):
-        server = self._server_of(registration)
-        msg = m.Message(m.CON, method)
-        msg.uri_path = list(uri_path)
-        for q in uri_query:
-            msg.add_option(o.URI_QUERY, q)
-        sender = None
-        if with_objects:
-            msg.content_format = CF_LINK
-            body = self._register_payload(server)
-            if len(body) > self.config.block_size and not self.external:
-                sender = blockwise.Block1Sender(body, self.config.szx)
-            else:
-                msg.payload = body
-        self._send(server, msg, sender, self._now)
 
     def emit(self, event):
         self._emit(event)
@@ -352,57 +263,6 @@ class ClientCore:
         self._block1_buf[offset:end] = chunk
         self._block1_size = end
 
-    def _register_payload(self, server):
-        formats = self.config.advertise_formats if server.advertise else None
-        links = register_links(self.tree, self.config.version, formats)
-        try:
-            n = link.encode_links(self._body, links)
-        except BufferFull:
-            raise LwM2MError("the object list does not fit max_body")
-        return bytes(self._body[:n])
-
-    def _send(self, server, msg, sender, now_ms):
-        if sender is not None:
-            sender.fill(msg)
-        msg.token = b""
-        if self.external:
-            key = self._next_key
-            self._next_key += 1
-            self._outbox.append((key, msg, server.addr))
-        else:
-            try:
-                key = self.endpoint.request(msg, server.addr, now_ms)
-            except messaging.EndpointBusy:
-                server.registration.handle(reg_fsm.EV_TIMEOUT, now_ms)
-                return
-        self._pending[key] = _Pending(server, msg, sender)
-
-    def _registration_outcome(self, pending, code, msg, now_ms):
-        server = pending.server
-        registration = server.registration
-        if m.code_class(code) == 2:
-            location = None
-            if registration.state == reg_fsm.ST_REGISTERING:
-                try:
-                    location = msg.strings(o.LOCATION_PATH)
-                except LwM2MError:
-                    location = None
-                if not location:
-                    registration.handle(reg_fsm.EV_ERROR, now_ms, code)
-                    return
-            registration.handle(reg_fsm.EV_SUCCESS, now_ms, location=location)
-            return
-        if (code == m.BAD_REQUEST and registration.state == reg_fsm.ST_REGISTERING
-                and server.advertise and self.config.advertise_formats):
-            # Some servers refuse a root link with ct=...; register again at once without
-            # it (this counts as one attempt of the failure procedure).
-            server.advertise = False
-            registration.handle(reg_fsm.EV_ERROR, now_ms, code)
-            if registration.deadline is not None:
-                registration.deadline = now_ms
-            return
-        registration.handle(reg_fsm.EV_ERROR, now_ms, code)
-
     def _emit(self, event):
         if len(self._events) >= self.config.max_events:
             self._events.pop(0)  # overflow policy: the oldest event goes
@@ -413,60 +273,4 @@ class ClientCore:
         while self._after:
             self._after.pop(0)(now_ms)
 
-    def _server(self, ssid):
-        for server in self._servers:
-            if server.ssid == ssid:
-                return server
-        return None
-
-    def _server_at(self, addr):
-        for server in self._servers:
-            if server.addr == addr:
-                return server
-        return None
-
-    def _server_of(self, registration):
-        for server in self._servers:
-            if server.registration is registration:
-                return server
-        raise ValueError("unknown registration")
-
-    def _server_iid(self, ssid):
-        for iid in self.tree.instances(1):
-            if self.tree.get((1, iid, 0)) == ssid:
-                return iid
-        raise ValueError("no Server object instance with SSID %d" % ssid)
-
-    def _ssid_of_instance(self, iid):
-        try:
-            return self.tree.get((1, iid, 0))
-        except LwM2MError:
-            return None
-
     # -- Server object semantics (Object 1) ----------------------------------------
-
-    def _exec_disable(self, path, args):
-        """/1/x/4 Disable: answer first, then De-register and stay away for /1/x/5 s."""
-        server = self._server(self._ssid_of_instance(path[1]))
-        if server is not None:
-            self._after.append(server.registration.disable)
-
-    def _exec_update_trigger(self, path, args):
-        """/1/x/8 Registration Update Trigger (Core 1.1 section 6.2.2)."""
-        server = self._server(self._ssid_of_instance(path[1]))
-        if server is not None:
-            self._after.append(server.registration.trigger_update)
-
-    def _server_object_written(self, path, value):
-        """A server changed /1/x/1 Lifetime or /1/x/7 Binding: Update with only that
-        parameter (Core 1.1 section 6.2.2)."""
-        if len(path) < 3 or path[2] not in (1, 7):
-            return
-        server = self._server(self._ssid_of_instance(path[1]))
-        if server is None:
-            return
-        fresh = server_params(self.tree, path[1])
-        server.registration.params.lifetime = fresh.lifetime
-        server.registration.params.binding = fresh.binding
-        server.registration.params.queue = fresh.queue
-        self._after.append(server.registration.trigger_update)
