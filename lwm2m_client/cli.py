@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from lwm2m_client import __version__
+from lwm2m_client.cli_client import add_client_parser
 from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.model import ObjectDef, Range, ops_name
+from lwm2m_client.demo import add_demo_parser
+from lwm2m_client.meter_client import ConfigError
 from lwm2m_client.models import (
     ModelError,
     compile_objects,
@@ -207,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="more diagnostics on stderr (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_Parser)
+    add_demo_parser(sub)
+    add_client_parser(sub)
     add_models_parser(sub)
     return parser
 
@@ -217,11 +222,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(name)s: %(levelname)s: %(message)s")
+    # A command may log at INFO by default (`client`: the log is its output).
+    level = max(getattr(args, "log_level", logging.WARNING) - 10 * args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format=getattr(
+        args, "log_format", "%(name)s: %(levelname)s: %(message)s"))
     try:
         return int(args.func(args))
-    except (UsageError, ModelError) as exc:
+    except (UsageError, ModelError, ConfigError) as exc:
         prog = getattr(args, "prog", parser.prog)
         sys.stderr.write(f"{prog}: error: {exc}\n")
         return EXIT_USAGE

@@ -1,0 +1,317 @@
+"""One virtual meter on the network: object tree, client core, I/O adapter and a clock.
+
+:class:`MeterClient` is what a script or a test needs to run a simulated meter against an
+LwM2M server: it builds the device (:func:`lwm2m_client.sim.meters.build_meter_tree`), the
+client core and an asyncio adapter, ticks the meter once a second so its readings move, and
+de-registers on :meth:`MeterClient.stop`::
+
+    async with MeterClient("coap://127.0.0.1:5683", "meter-1", "gas") as client:
+        await client.wait_registered()
+        ...
+
+Settings the meter cannot run with raise :class:`ConfigError` at once, with a message that
+names the setting; an unresolvable host raises it from :meth:`MeterClient.start`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import random
+import time
+import zlib
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+from lwm2m_client.aio.common import Addr, ServerUriError, parse_server_uri, resolve
+from lwm2m_client.core.client import events as ev
+from lwm2m_client.core.client import setup
+from lwm2m_client.core.client.engine import ClientConfig, ClientCore
+from lwm2m_client.core.content import (
+    CF_LWM2M_CBOR,
+    CF_LWM2M_JSON,
+    CF_SENML_CBOR,
+    CF_SENML_JSON,
+    CF_TEXT,
+    CF_TLV,
+)
+from lwm2m_client.core.dm import types as t
+from lwm2m_client.core.dm.model import ObjectDef
+from lwm2m_client.core.dm.tree import ObjectTree
+from lwm2m_client.core.errors import LwM2MError, code_str
+from lwm2m_client.models import shipped_objects
+from lwm2m_client.sim.meters import METERS, build_meter_tree
+
+log = logging.getLogger("lwm2m_client.meter")
+
+ADAPTERS = ("udp", "aiocoap")
+KINDS = tuple(METERS)
+VERSIONS = ("1.0", "1.1", "1.2")
+
+# Content formats by the name users type, and the first LwM2M version that defines each
+# (Core 1.1 section 7.4 adds SenML, Core 1.2 section 7.4 adds LwM2M CBOR).
+FORMATS = {
+    "tlv": CF_TLV,
+    "senml-cbor": CF_SENML_CBOR,
+    "senml-json": CF_SENML_JSON,
+    "lwm2m-cbor": CF_LWM2M_CBOR,
+    "text": CF_TEXT,
+}
+FORMAT_SINCE = {CF_TLV: "1.0", CF_SENML_CBOR: "1.1", CF_SENML_JSON: "1.1",
+                CF_LWM2M_CBOR: "1.2", CF_TEXT: "1.0"}
+
+# What the Register root link advertises (</>;ct="...", Core 1.1 section 6.2.1): the
+# hierarchical formats the client answers in, per version.
+_ADVERTISED = {
+    "1.0": (CF_TLV, CF_LWM2M_JSON),
+    "1.1": (CF_SENML_CBOR, CF_SENML_JSON, CF_TLV, CF_LWM2M_JSON),
+    "1.2": (CF_SENML_CBOR, CF_SENML_JSON, CF_LWM2M_CBOR, CF_TLV, CF_LWM2M_JSON),
+}
+
+# Objects every meter tree already has: Security, Server, Device, Connectivity Monitoring.
+_BASE_OBJECTS = (0, 1, 3, 4)
+
+# The zero value of each type, used to start an extra object's mandatory resources.
+_ZERO = {t.T_STRING: "", t.T_INTEGER: 0, t.T_UNSIGNED: 0, t.T_FLOAT: 0.0,
+         t.T_BOOLEAN: False, t.T_OPAQUE: b"", t.T_TIME: 0}
+
+
+class ConfigError(ValueError):
+    """A setting the meter cannot run with; the message names the setting and the problem."""
+
+
+class RegistrationError(RuntimeError):
+    """The server refused the registration and the failure procedure gave up."""
+
+
+def advertised_formats(version: str, preferred: Optional[int] = None) -> list[int]:
+    """The root-link content formats for ``version``, the preferred one first."""
+    formats = list(_ADVERTISED[version])
+    if preferred is not None:
+        if preferred in formats:
+            formats.remove(preferred)
+        formats.insert(0, preferred)
+    return formats
+
+
+def _zero_instance(odef: ObjectDef) -> Optional[dict[int, Any]]:
+    """Values for an instance whose mandatory resources start at zero, or None when a
+    zero would break a mandatory resource's range (an Access Control instance needs a
+    real Object ID, say): such an object is better listed without instances."""
+    values: dict[int, Any] = {}
+    for rid, rdef in odef.resources.items():
+        if not rdef.mandatory or rdef.executable:
+            continue
+        zero = _ZERO.get(rdef.type)
+        if zero is None or (rdef.range is not None and not rdef.range.check(rdef.type, zero)):
+            return None
+        values[rid] = {0: zero} if rdef.multiple else zero
+    return values
+
+
+def add_extra_object(tree: ObjectTree, odef: ObjectDef) -> Optional[int]:
+    """Add ``odef`` to ``tree`` with instance 0 when its mandatory resources can start at
+    zero; otherwise without instances, which the Register lists as a bare object link
+    (``</2>``, Core 1.1 section 6.2.1). Returns the instance ID or None."""
+    tree.add_object(odef)
+    values = _zero_instance(odef)
+    if values is None:
+        return None
+    try:
+        return tree.create_instance(odef.oid, 0, values)
+    except LwM2MError:
+        return None
+
+
+def check_objects(oids: Iterable[int]) -> list[int]:
+    """The extra object IDs to add, in order and without repeats; raises ConfigError for an
+    ID the project ships no definition for. IDs the meter tree has anyway are dropped."""
+    shipped = shipped_objects()
+    out: list[int] = []
+    for oid in oids:
+        if oid not in shipped:
+            known = ", ".join(str(o) for o in sorted(shipped))
+            raise ConfigError(f"object {oid} is not a shipped object (shipped: {known})")
+        if oid not in _BASE_OBJECTS and oid not in out:
+            out.append(oid)
+    return out
+
+
+class MeterClient:
+    """A virtual meter of ``kind`` (electricity, gas, water, 3phase) that registers as
+    ``endpoint`` with the LwM2M server at ``server_uri``.
+
+    ``preferred_format`` (a Content-Format number) answers requests without Accept;
+    ``advertise_formats`` puts the supported formats in the Register root link; ``objects``
+    adds shipped objects by ID (see :func:`add_extra_object`); ``adapter`` is "udp" (the
+    core's own CoAP) or "aiocoap"; ``tick_s`` is the period of fresh readings (0: only
+    when :meth:`tick` is called). ``on_event`` receives every client event.
+    """
+
+    def __init__(self, server_uri: str, endpoint: str, kind: str = "electricity", *,
+                 lifetime: int = 300, binding: str = "U", version: str = "1.1",
+                 preferred_format: Optional[int] = None, advertise_formats: bool = False,
+                 objects: Sequence[int] = (), adapter: str = "udp", seed: Optional[int] = None,
+                 tick_s: float = 1.0, on_event: Optional[Callable[[Any], None]] = None) -> None:
+        try:
+            _, self.host, self.port = parse_server_uri(server_uri)
+        except ServerUriError as exc:
+            raise ConfigError(str(exc)) from None
+        _check_choice("meter kind", kind, KINDS)
+        _check_choice("LwM2M version", version, VERSIONS)
+        _check_choice("adapter", adapter, ADAPTERS)
+        if not endpoint:
+            raise ConfigError("the endpoint name must not be empty")
+        if lifetime < 1:
+            raise ConfigError(f"lifetime {lifetime}: must be at least 1 second")
+        since = "1.0" if preferred_format is None else FORMAT_SINCE.get(preferred_format, "1.0")
+        if version < since:
+            raise ConfigError(f"content format {preferred_format} needs LwM2M {since} or "
+                              f"later, not {version}")
+        self.server_uri = server_uri
+        self.endpoint = endpoint
+        self.kind = kind
+        self.adapter_name = adapter
+        self.tick_s = tick_s
+        self.on_event = on_event
+        if seed is None:
+            seed = zlib.crc32(endpoint.encode("utf-8"))
+        try:
+            self.tree, self.meter = build_meter_tree(kind, endpoint, server_uri, seed=seed,
+                                                     lifetime=lifetime, binding=binding,
+                                                     start_s=time.time())
+        except LwM2MError as exc:  # the binding, found bad by the Server object
+            raise ConfigError(str(exc)) from None
+        defs = shipped_objects()
+        self.extra_instances = {oid: add_extra_object(self.tree, defs[oid])
+                                for oid in check_objects(objects)}
+        self.tree.drain_changes()
+        formats = advertised_formats(version, preferred_format) if advertise_formats else None
+        self.config = ClientConfig(endpoint, version=version, preferred_format=preferred_format,
+                                   advertise_formats=formats)
+        self.core = ClientCore(self.config, self.tree, random.Random(seed),
+                               external=adapter != "udp")
+        self.adapter: Any = None
+        self.server_addr: Optional[Addr] = None
+        self.location: Optional[list[str]] = None
+        self._registered = asyncio.Event()
+        self._failed: Optional[Any] = None
+        self._changed = asyncio.Event()
+        self._ticker: Optional[asyncio.Task[None]] = None
+
+    def __repr__(self) -> str:
+        return f"<MeterClient {self.endpoint} {self.kind} -> {self.server_uri}>"
+
+    @property
+    def registered(self) -> bool:
+        return self._registered.is_set()
+
+    @property
+    def failure(self) -> Optional[Any]:
+        """The RegistrationFailed event once the failure procedure gave up, else None."""
+        return self._failed
+
+    async def start(self) -> None:
+        """Resolve the server, open the socket and start registering."""
+        try:
+            self.server_addr = await resolve(self.host, self.port)
+        except ServerUriError as exc:
+            raise ConfigError(f"server {self.server_uri}: {exc}") from None
+        self.core.set_server(1, self.server_addr)
+        # Listen on every interface of the server's address family: a remote server must
+        # be reachable, and replies then come from the address the server was given.
+        local = ("::" if ":" in self.server_addr[0] else "0.0.0.0", 0)
+        self.adapter = _adapter_class(self.adapter_name)(self.core, local_addr=local,
+                                                         on_event=self._event)
+        log.info("%s: %s meter /%d/%d, serial %s, LwM2M %s -> %s (%s:%d)", self.endpoint,
+                 self.kind, self.meter.oid, self.meter.iid, self.meter.serial,
+                 self.config.version, self.server_uri, *self.server_addr)
+        await self.adapter.start()
+        if self.tick_s > 0:
+            self._ticker = asyncio.ensure_future(self._tick_loop())
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """De-register (waiting up to ``timeout`` seconds for the answer) and close."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        if self.adapter is not None:
+            await self.adapter.stop(timeout)
+            self.adapter = None
+
+    async def __aenter__(self) -> MeterClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def wait_registered(self, timeout: float = 10.0) -> None:
+        """Return once registered; raise RegistrationError when the server refused for
+        good, TimeoutError after ``timeout`` seconds."""
+        async def registered() -> None:
+            while not self._registered.is_set():
+                if self._failed is not None:
+                    last = self._failed.code
+                    code = "no answer" if last is None else f"last answer {code_str(last)}"
+                    raise RegistrationError(f"{self.endpoint}: registration failed ({code})")
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            await asyncio.wait_for(registered(), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"{self.endpoint}: not registered within {timeout} s") from None
+
+    async def wait_failed(self) -> Any:
+        """Wait until the registration failure procedure gives up; returns its event."""
+        while self._failed is None:
+            self._changed.clear()
+            await self._changed.wait()
+        return self._failed
+
+    def tick(self, now_s: Optional[float] = None) -> None:
+        """Take fresh readings and refresh Current Time /3/0/13."""
+        now = time.time() if now_s is None else now_s
+        self.meter.tick(now)
+        setup.refresh_device_time(self.tree, now)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            self.tick()
+
+    def _event(self, event: Any) -> None:
+        if isinstance(event, ev.Registered):
+            self.location = event.location
+            self._registered.set()
+        elif isinstance(event, ev.Deregistered):
+            self._registered.clear()
+        elif isinstance(event, ev.RegistrationFailed):
+            self._failed = event
+        self._changed.set()
+        if self.on_event is not None:
+            self.on_event(event)
+
+
+def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ConfigError(f"unknown {what} {value!r} (one of {', '.join(choices)})")
+
+
+def available_adapters() -> tuple[str, ...]:
+    """The adapters this installation has: "udp" always, "aiocoap" with its module."""
+    if importlib.util.find_spec("lwm2m_client.aio.aiocoap_client") is None:
+        return ("udp",)
+    return ADAPTERS
+
+
+def _adapter_class(name: str) -> Any:
+    if name == "aiocoap":
+        # Imported only when asked for: the lean adapter needs nothing from aiocoap.
+        from lwm2m_client.aio.aiocoap_client import AiocoapClient
+
+        return AiocoapClient
+    from lwm2m_client.aio.udp import UdpClient
+
+    return UdpClient
