@@ -35,7 +35,7 @@ def _res(rid, name, ops, typ, multiple=False, mandatory=False):
 
 
 def _defs():
-    r, w, rw, e = model.OP_R, model.OP_W, model.OP_RW, model.OP_E
+    r, rw, e = model.OP_R, model.OP_RW, model.OP_E
     sec = model.ObjectDef(0, "LwM2M Security", resources={
         0: _res(0, "URI", 0, t.T_STRING), 1: _res(1, "Bootstrap", 0, t.T_BOOLEAN),
         2: _res(2, "Mode", 0, t.T_INTEGER), 3: _res(3, "Identity", 0, t.T_OPAQUE),
