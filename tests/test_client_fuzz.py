@@ -68,12 +68,22 @@ class Meter:
         core = self.core
         core.start(self.now)
         core.handle_timer(core.get_timer())
-        (data, addr), = core.datagrams_to_send()
-        req = decode(data)
-        assert addr == SERVER and req.uri_path == "/rd"
-        ack = Message(m.ACK, m.CREATED, req.mid, req.token)
-        ack.location_path = LOCATION
-        core.receive_datagram(to_bytes(ack), SERVER, self.now)
+        while True:
+            (data, addr), = core.datagrams_to_send()
+            req = decode(data)
+            assert addr == SERVER and req.uri_path == "/rd"
+            block1 = req.block1
+            if block1 is not None and block1[1]:
+                # The object list goes in 64-byte blocks: take each (RFC 7959 2.31).
+                ack = Message(m.ACK, m.CONTINUE, req.mid, req.token)
+                ack.block1 = block1
+                core.receive_datagram(to_bytes(ack), SERVER, self.now)
+                continue
+            ack = Message(m.ACK, m.CREATED, req.mid, req.token)
+            ack.location_path = LOCATION
+            ack.block1 = block1
+            core.receive_datagram(to_bytes(ack), SERVER, self.now)
+            break
         assert core.next_event() == ev.Registered(1, LOCATION)
         self.registration = core.registration(1)
         assert self.registration.state == reg_fsm.ST_REGISTERED

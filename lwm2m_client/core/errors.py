@@ -79,7 +79,9 @@ class BufferFull(LwM2MError):
     """An encoder ran out of room in its caller-provided buffer.
 
     Not a peer error: the caller catches it to switch to block-wise transfer
-    (RFC 7959). When nothing else can be done it maps to 4.13.
+    (RFC 7959). Uncaught, it maps to 4.13, which fits a request body too large to
+    store; a response too large for the client's own buffer is a 5.00 instead,
+    which the request handler answers itself.
     """
 
     code = 0x8D

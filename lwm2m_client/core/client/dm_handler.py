@@ -52,7 +52,8 @@ PROTECTED_OBJECTS = (0, 21)
 class Reply:
     """What a handled request answers: ``code``, ``cf`` (None: no Content-Format),
     ``body`` (a memoryview into the handler's buffer, or None), ``location``
-    (Location-Path segments for Create) and ``op``, the operation's name for logs."""
+    (Location-Path segments for Create), ``op``, the operation's name for logs, and
+    ``objects_changed`` when an instance came or went."""
 
     def __init__(self, op, code, cf=None, body=None, location=None):
         self.op = op
@@ -60,6 +61,8 @@ class Reply:
         self.cf = cf
         self.body = body
         self.location = location
+        # An instance was created or deleted: the registered object list changed.
+        self.objects_changed = op == "create" and code == m.CREATED
 
     def __repr__(self):
         return "<Reply %s %s>" % (self.op, m.code_name(self.code))
@@ -143,11 +146,15 @@ class DMHandler:
         if op == "execute":
             return self._execute(msg, path, payload)
         if op == "delete":
-            if len(path) < 2:
+            if len(path) != 2 and (len(path) != 4 or version != "1.2"):
+                # Resource instances can be deleted from LwM2M 1.2 on (Transport 1.2
+                # section 6.4.4); before, only instances.
                 raise MethodNotAllowed("Delete needs an instance or resource instance")
             self.tree.delete(path)
             self.attributes.drop_path(path)
-            return Reply(op, m.DELETED)
+            reply = Reply(op, m.DELETED)
+            reply.objects_changed = len(path) == 2
+            return reply
         if op == "read-composite":
             return self._read_composite(msg, path, payload, version)
         if op == "write-composite":
@@ -305,6 +312,7 @@ class DMHandler:
 
 
 def _small_int(text, top):
-    if not text.isdigit() or len(text) > 1 or int(text) > top:
+    # ASCII digits only: str.isdigit would take other scripts' digits on CPython.
+    if len(text) != 1 or not "0" <= text <= "9" or int(text) > top:
         raise BadRequest("bad number %r" % text)
     return int(text)

@@ -85,6 +85,7 @@ class ClientCore(ServerAccounts):
         self._block1_size = 0
         self._fetch_buf = bytearray(config.max_body // 4)
         self._fetch_size = 0
+        self._fetch_addr = None
         self._events = []
         self.events_dropped = 0
         self._after = []  # actions that must follow the response being queued
@@ -179,7 +180,7 @@ class ClientCore(ServerAccounts):
         except LwM2MError:
             path = "?"
         self._emit(ev.OperationPerformed(server.ssid, reply.op, path, m.code_name(reply.code)))
-        if (reply.op == "create" or reply.op == "delete") and m.code_class(reply.code) == 2:
+        if reply.objects_changed:
             # The object list changed: every server hears it in an Update carrying the
             # new list (Core 1.1 section 6.2.2), after this response went out.
             self._after.append(self.objects_changed)
@@ -226,26 +227,26 @@ class ClientCore(ServerAccounts):
             self.endpoint.respond(msg, addr, m.Message(code=m.BAD_OPTION), now_ms)
             return
         if msg.code == m.FETCH:
-            payload = self._fetch_body(msg, block2, payload)
+            payload = self._fetch_body(msg, addr, block2, payload)
         answer = self.handle_request(msg, addr, now_ms, payload)
         if answer is None:
             return
         if block1 is not None:
             answer.block1 = response.block1
         body = answer.payload
-        if (block2 is not None or len(body) > self.config.block_size) and \
+        if len(body) and (block2 is not None or len(body) > self.config.block_size) and \
                 m.code_class(answer.code) == 2:
             if not blockwise.serve_block2(msg, answer, bytes(body), self.config.szx):
                 answer = m.Message(code=m.BAD_OPTION)
         self.endpoint.respond(msg, addr, answer, now_ms)
 
-    def _fetch_body(self, msg, block2, payload):
+    def _fetch_body(self, msg, addr, block2, payload):
         """The path list of a Read-Composite whose answer goes in several blocks.
 
         Some servers send the FETCH body only with the request for block 0 (RFC 8132
         section 2.3.2 lets the body identify the resource; RFC 7959 leaves it open), so
         the body of the last FETCH is kept in a fixed buffer and reused for a later
-        block request that comes without one."""
+        block request from the same server that comes without one."""
         body = msg.payload if payload is None else payload
         if len(body):
             n = len(body)
@@ -253,8 +254,10 @@ class ClientCore(ServerAccounts):
                 n = 0  # too long to keep: only a server that repeats it gets blocks
             self._fetch_buf[:n] = body[:n]
             self._fetch_size = n
+            self._fetch_addr = addr
             return payload
-        if block2 is not None and block2[0] > 0 and self._fetch_size:
+        if block2 is not None and block2[0] > 0 and self._fetch_size and \
+                addr == self._fetch_addr:
             return memoryview(self._fetch_buf)[:self._fetch_size]
         return payload
 
@@ -272,5 +275,3 @@ class ClientCore(ServerAccounts):
     def _run_after(self, now_ms):
         while self._after:
             self._after.pop(0)(now_ms)
-
-    # -- Server object semantics (Object 1) ----------------------------------------

@@ -135,6 +135,7 @@ class Registration:
         # only what changed (Core 1.1 section 6.2.2).
         self.sent_lifetime = None
         self.sent_binding = None
+        self.sent_queue = None
         self.objects_changed = False
         self.update_pending = False
 
@@ -206,7 +207,9 @@ class Registration:
         if p.lifetime != self.sent_lifetime:
             query.append("lt=%d" % p.lifetime)
         binding = self._binding_value()
-        if binding != self.sent_binding:
+        if binding != self.sent_binding or p.queue != self.sent_queue:
+            # Queue mode is part of the binding in 1.0 and the Q flag next to it in
+            # 1.1+; either change goes out with the binding (Core 1.1 section 6.2.2).
             query.append("b=" + binding)
             if p.queue and self.version != "1.0":
                 query.append("Q")
@@ -316,6 +319,7 @@ class Registration:
     def _accept_sent(self):
         self.sent_lifetime = self.params.lifetime
         self.sent_binding = self._binding_value()
+        self.sent_queue = self.params.queue
 
     def _schedule_update(self, now_ms):
         lt = self.params.lifetime

@@ -18,7 +18,7 @@ from lwm2m_client.core.coap import blockwise, messaging
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
 from lwm2m_client.core.content import CF_LINK, link
-from lwm2m_client.core.errors import BufferFull, LwM2MError
+from lwm2m_client.core.errors import BufferFull, DecodeError, LwM2MError
 
 
 class _Server:
@@ -32,12 +32,15 @@ class _Server:
 
 
 class _Pending:
-    """A registration request in flight (maybe block by block)."""
+    """A registration request in flight (maybe block by block). ``state`` is the
+    registration state it was sent in: an answer that arrives after the state moved on
+    (the 2.04 of an Update overtaken by a De-register) belongs to no current request."""
 
-    def __init__(self, server, msg, sender):
+    def __init__(self, server, msg, sender, state):
         self.server = server
         self.msg = msg
         self.sender = sender
+        self.state = state
 
 
 class ServerAccounts:
@@ -81,20 +84,28 @@ class ServerAccounts:
     def response_received(self, key, msg, now_ms):
         self._now = now_ms
         pending = self._pending.pop(key, None)
-        if pending is None:
+        if pending is None or pending.state != pending.server.registration.state:
             return
+        code = msg.code
         if pending.sender is not None:
-            step = pending.sender.on_response(msg)
+            try:
+                step = pending.sender.on_response(msg)
+            except DecodeError:
+                step = blockwise.FAILED  # a malformed Block1 echo (RFC 7959 section 2.2)
             if step == blockwise.CONTINUE:
                 self._send(pending.server, pending.msg, pending.sender, now_ms)
                 return
-        self._registration_outcome(pending, msg.code, msg, now_ms)
+            if step == blockwise.FAILED and m.code_class(code) == 2:
+                # A success before the last block, or 2.31 after it: the server did not
+                # take the whole object list, so this is no registration.
+                code = m.BAD_REQUEST
+        self._registration_outcome(pending, code, msg, now_ms)
         self._run_after(now_ms)
 
     def request_failed(self, key, now_ms):
         self._now = now_ms
         pending = self._pending.pop(key, None)
-        if pending is not None:
+        if pending is not None and pending.state == pending.server.registration.state:
             pending.server.registration.handle(reg_fsm.EV_TIMEOUT, now_ms)
 
     def send_registration(self, registration, method, uri_path, uri_query, with_objects):
@@ -126,6 +137,12 @@ class ServerAccounts:
         if sender is not None:
             sender.fill(msg)
         msg.token = b""
+        # One registration request per server at a time: a De-register must not wait
+        # (NSTART = 1) behind an Update whose answer no longer matters.
+        for key in [k for k, p in self._pending.items() if p.server is server]:
+            del self._pending[key]
+            if not self.external:
+                self.endpoint.cancel(key, now_ms)
         if self.external:
             key = self._next_key
             self._next_key += 1
@@ -136,7 +153,7 @@ class ServerAccounts:
             except messaging.EndpointBusy:
                 server.registration.handle(reg_fsm.EV_TIMEOUT, now_ms)
                 return
-        self._pending[key] = _Pending(server, msg, sender)
+        self._pending[key] = _Pending(server, msg, sender, server.registration.state)
 
     def _registration_outcome(self, pending, code, msg, now_ms):
         server = pending.server
@@ -214,8 +231,14 @@ class ServerAccounts:
         server = self._server(self._ssid_of_instance(path[1]))
         if server is None:
             return
+        params = server.registration.params
         fresh = server_params(self.tree, path[1])
-        server.registration.params.lifetime = fresh.lifetime
-        server.registration.params.binding = fresh.binding
-        server.registration.params.queue = fresh.queue
-        self._after.append(server.registration.trigger_update)
+        due = params.lifetime != fresh.lifetime or params.binding != fresh.binding or \
+            params.queue != fresh.queue
+        params.lifetime = fresh.lifetime
+        params.binding = fresh.binding
+        params.queue = fresh.queue
+        # One Write may change both: the hook runs per resource, the Update goes once,
+        # when the first call finds a difference.
+        if due:
+            self._after.append(server.registration.trigger_update)

@@ -60,9 +60,10 @@ STRING_OPTIONS = (URI_HOST, LOCATION_PATH, URI_PATH, URI_QUERY, LOCATION_QUERY,
                   PROXY_URI, PROXY_SCHEME)
 
 # The critical options this CoAP layer and the LwM2M engine above it act on. A request
-# carrying any other critical option is answered with 4.02 (RFC 7252 §5.4.1).
-KNOWN_CRITICAL = (IF_MATCH, URI_HOST, IF_NONE_MATCH, URI_PORT, URI_PATH, URI_QUERY,
-                  ACCEPT, BLOCK2, BLOCK1)
+# carrying any other critical option is answered with 4.02 (RFC 7252 §5.4.1); that
+# includes If-Match and If-None-Match, which the client does not evaluate, so a
+# conditional request is refused rather than applied unconditionally (§5.10.8).
+KNOWN_CRITICAL = (URI_HOST, URI_PORT, URI_PATH, URI_QUERY, ACCEPT, BLOCK2, BLOCK1)
 
 MAX_OPTION_NUMBER = 65535
 

@@ -103,6 +103,7 @@ class Objlnk:
 def coerce(typ, value):
     """Convert a decoded value to the Python representation of ``typ``.
 
+    (``value - value == 0.0`` keeps infinities and NaN away from ``int()``.)
     Decoders deliver what their format carries (a SenML ``v`` may be a float for an
     Integer resource, plain text is a ``str``); this function applies the resource's
     type. Raises :class:`BadRequest` (4.00) when the value cannot be that type.
@@ -112,7 +113,7 @@ def coerce(typ, value):
         if t is str:
             return value
     elif typ == T_INTEGER or typ == T_TIME:
-        if t is float and value == int(value):
+        if t is float and value - value == 0.0 and value == int(value):
             value = int(value)
             t = int
         if t is int:
@@ -120,7 +121,7 @@ def coerce(typ, value):
                 return value
             raise BadRequest("integer out of 64-bit range")
     elif typ == T_UNSIGNED:
-        if t is float and value == int(value):
+        if t is float and value - value == 0.0 and value == int(value):
             value = int(value)
             t = int
         if t is int:
