@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from lwm2m_client import __version__
-from lwm2m_client.cli_client import add_client_parser
+from lwm2m_client.cli_client import add_client_parser, object_id_arg
 from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.model import ObjectDef, Range, ops_name
 from lwm2m_client.demo import add_demo_parser
@@ -145,16 +145,6 @@ def _print_table(rows: Sequence[Sequence[str]], right: tuple[int, ...] = ()) -> 
         print("  ".join(cells).rstrip())
 
 
-def _object_id(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an object ID") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"object ID {value} is out of range 0..65535")
-    return value
-
-
 def add_models_parser(sub: argparse._SubParsersAction) -> None:
     models = sub.add_parser(
         "models", help="list, show and compile LwM2M object definitions",
@@ -181,7 +171,7 @@ def add_models_parser(sub: argparse._SubParsersAction) -> None:
                          description="Show one object's resources: ID, name, operations, "
                                      "single/multiple instances, mandatory, type, range, "
                                      "units.")
-    p.add_argument("oid", type=_object_id, metavar="OBJECT_ID", help="the object to show")
+    p.add_argument("oid", type=object_id_arg, metavar="OBJECT_ID", help="the object to show")
     common(p)
     p.set_defaults(func=cmd_models_show, prog=p.prog)
 
@@ -189,7 +179,7 @@ def add_models_parser(sub: argparse._SubParsersAction) -> None:
                          description="Compile objects into a Python module of plain tuples "
                                      "that MicroPython imports without an XML parser: "
                                      "`import meter_models; meter_models.OBJECTS`.")
-    p.add_argument("oids", type=_object_id, nargs="+", metavar="OBJECT_ID",
+    p.add_argument("oids", type=object_id_arg, nargs="+", metavar="OBJECT_ID",
                    help="the objects to compile, e.g. 0 1 3 5 10243")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the module here (default: standard output)")

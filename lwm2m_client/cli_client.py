@@ -63,11 +63,19 @@ def _duration(text: str) -> float:
     return value
 
 
-def _shipped_object(text: str) -> int:
+def object_id_arg(text: str) -> int:
+    """argparse type: an object ID, 0..65535."""
     try:
-        oid = int(text, 10)
+        value = int(text, 10)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an object ID") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"object ID {value} is out of range 0..65535")
+    return value
+
+
+def _shipped_object(text: str) -> int:
+    oid = object_id_arg(text)
     try:
         check_objects([oid])
     except ConfigError as exc:

@@ -16,6 +16,7 @@ import random
 from typing import Any, AsyncIterator, Awaitable, Callable, List, Union
 
 import pytest
+from hypothesis import settings
 
 from lwm2m_client.aio.aiocoap_client import AiocoapClient
 from lwm2m_client.aio.common import parse_server_uri, resolve
@@ -26,6 +27,11 @@ from lwm2m_client.core.client.engine import ClientConfig, ClientCore
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.models import shipped_objects
 from lwm2m_client.server import LwM2MServer
+
+# The machines running the suite are shared and have two cores: Hypothesis judges inputs,
+# not speed, so no example fails for being slow (timings belong to bench/).
+settings.register_profile("lwm2m", deadline=None)
+settings.load_profile("lwm2m")
 
 ADAPTERS = ("udp", "aiocoap")
 Client = Union[UdpClient, AiocoapClient]
