@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.client import registration as reg_fsm
 from lwm2m_client.core.client import setup
+from lwm2m_client.core.client.dm_handler import DMHandler
 from lwm2m_client.core.client.engine import ClientConfig, ClientCore
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
@@ -125,6 +126,12 @@ def request(method: int, path: str | list[bytes], payload: bytes = b"", cf: int 
 # The codes a client may answer a DM request with: the success codes of Transport 1.1
 # section 6.4.4 (2.31 for a Block1 block, RFC 7959), the 4.xx of its error tables, 4.02
 # for options (RFC 7252 section 5.4.1) and 5.00 for everything else (section 6.7).
+@pytest.fixture(autouse=True)
+def strict_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 5.00 here must be a deliberate answer, never a bug the handler swallowed."""
+    monkeypatch.setattr(DMHandler, "strict", True)
+
+
 ANSWER_CODES = (m.CREATED, m.DELETED, m.CHANGED, m.CONTENT, m.CONTINUE, m.BAD_REQUEST,
                 m.UNAUTHORIZED, m.BAD_OPTION, m.NOT_FOUND, m.METHOD_NOT_ALLOWED,
                 m.NOT_ACCEPTABLE, m.REQUEST_ENTITY_INCOMPLETE, m.REQUEST_ENTITY_TOO_LARGE,

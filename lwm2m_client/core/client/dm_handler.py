@@ -73,7 +73,12 @@ class DMHandler:
 
     ``body_buf`` is the fixed buffer responses are encoded into; a response that does
     not fit is a 5.00 (the caller sizes the buffer, block-wise splits what fits).
+    An exception that is no LwM2MError (a bug, or an application hook failing) is
+    answered 5.00 too; ``strict = True`` lets it propagate instead, so the fuzz tests
+    can tell a bug from a deliberate 5.00.
     """
+
+    strict = False
 
     def __init__(self, tree, attributes, body_buf, preferred_format=None):
         self.tree = tree
@@ -122,6 +127,8 @@ class DMHandler:
         except LwM2MError as exc:
             return Reply(op, exc.code)
         except Exception:  # noqa: BLE001 - peer input never crashes the client
+            if self.strict:
+                raise
             return Reply(op, InternalServerError.code)
 
     # -- dispatch ------------------------------------------------------------------
