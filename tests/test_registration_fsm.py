@@ -178,3 +178,26 @@ def test_every_table_entry_names_an_action():
     for (state, event), action in r.TRANSITIONS.items():
         assert 0 <= state < len(r.STATE_NAMES) and 0 <= event < len(r.EVENT_NAMES)
         assert callable(getattr(r.Registration, action))
+
+
+def test_stop_during_register_deregisters_once_the_register_succeeds():
+    link, reg = make()
+    reg.start(0)
+    reg.handle_timer(reg.get_timer())
+    reg.stop(5)
+    assert reg.state == r.ST_REGISTERING and reg.is_deregistering
+    reg.handle(r.EV_SUCCESS, 10, location=["rd", "9"])
+    assert link.sent[-1] == (r.DELETE, ["rd", "9"], [], False)
+    reg.handle(r.EV_SUCCESS, 20)
+    assert reg.state == r.ST_DEREGISTERED and not reg.is_deregistering
+    assert link.events == [ev.Deregistered(1, False)]
+
+
+def test_stop_during_register_that_fails_sends_nothing_more():
+    link, reg = make()
+    reg.start(0)
+    reg.handle_timer(reg.get_timer())
+    reg.stop(5)
+    reg.handle(r.EV_TIMEOUT, 10)
+    assert reg.state == r.ST_DEREGISTERED and reg.get_timer() is None
+    assert len(link.sent) == 1 and link.events == []

@@ -73,7 +73,8 @@ TRANSITIONS = {
     (ST_DEREGISTERING, EV_TIMEOUT): "_deregistered",
     (ST_IDLE, EV_STOP): "_stopped",
     (ST_INITIAL_DELAY, EV_STOP): "_stopped",
-    (ST_REGISTERING, EV_STOP): "_stopped",
+    # A Register in flight may still succeed: wait for its answer, then De-register.
+    (ST_REGISTERING, EV_STOP): "_stop_when_answered",
     (ST_RETRY_WAIT, EV_STOP): "_stopped",
     (ST_DISABLED, EV_STOP): "_stopped",
     (ST_FAILED, EV_STOP): "_stopped",
@@ -130,6 +131,7 @@ class Registration:
         self.sequence = 1
         self.last_code = None
         self.disabling = False
+        self.stopping = False  # stop() came while a Register was in flight
         self.registered_once = False
         # What the last successful Register/Update told the server, so an Update carries
         # only what changed (Core 1.1 section 6.2.2).
@@ -181,6 +183,11 @@ class Registration:
         if objects_changed:
             self.objects_changed = True
         return self.handle(EV_UPDATE, now_ms)
+
+    @property
+    def is_deregistering(self):
+        """A De-register is in flight, or will follow the Register in flight."""
+        return self.state == ST_DEREGISTERING or self.stopping
 
     @property
     def is_registered(self):
@@ -241,6 +248,11 @@ class Registration:
         self.link.send_registration(self, POST, ["rd"], self.register_query(), True)
 
     def _registered(self, now_ms, location):
+        if self.stopping:
+            self.stopping = False
+            self.location = location
+            self._send_deregister(now_ms, None)
+            return
         self.location = location
         self.registered_once = True
         self.attempt = 1
@@ -250,11 +262,18 @@ class Registration:
         self._schedule_update(now_ms)
         self.link.emit(ev.Registered(self.params.ssid, location))
 
+    def _stop_when_answered(self, now_ms, _loc):
+        self.stopping = True
+
     def _register_failed(self, now_ms, _loc):
         """Registration failure procedure, Core 1.2 section 6.2.1.1: wait
         RetryTimer * 2^(n-1) after failed attempt n; after RetryCount attempts wait
         SequenceDelay; give up after SequenceRetryCount sequences."""
         p = self.params
+        if self.stopping:
+            self.stopping = False
+            self._stopped(now_ms, None)
+            return
         if self.attempt < p.retry_count:
             wait = p.retry_timer * (1 << (self.attempt - 1))
             self.attempt += 1

@@ -67,7 +67,7 @@ class ServerAccounts:
     def deregistering(self):
         """True while a De-register is still waiting for its answer."""
         for server in self._servers:
-            if server.registration.state == reg_fsm.ST_DEREGISTERING:
+            if server.registration.is_deregistering:
                 return True
         return False
 
