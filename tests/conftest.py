@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import random
+import sys
+from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, List, Union
 
 import pytest
@@ -27,6 +29,11 @@ from lwm2m_client.core.client.engine import ClientConfig, ClientCore
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.models import shipped_objects
 from lwm2m_client.server import LwM2MServer
+
+# tests/mp/spec_vectors.py holds the spec example data (LWM2M-FACTS section 11) shared by
+# the CPython tests and the MicroPython scripts: on sys.path, every test module can
+# `from spec_vectors import ...` (run_mp.mjs puts it on MicroPython's path the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "mp"))
 
 # The machines running the suite are shared and have two cores: Hypothesis judges inputs,
 # not speed, so no example fails for being slow (timings belong to bench/).

@@ -5,6 +5,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from spec_vectors import (
+    DEVICE_DISCOVER,
+    DEVICE_DISCOVER_RESOURCES,
+    REGISTER_PAYLOAD,
+    SERVER_DISCOVER,
+)
 
 from lwm2m_client.core.client.attributes import MAX_INT_ATTR, AttributeStore, parse_query
 from lwm2m_client.core.client.links import discover_links, register_links
@@ -45,10 +51,7 @@ def _encode(links: list) -> str:
 
 def _device_tree() -> tuple[ObjectTree, AttributeStore]:
     tree = ObjectTree([_device()])
-    tree.create_instance(3, 0, {
-        1: "Lightweight M2M Client", 2: "345000123", 3: "1.0", 6: {0: 1, 3: 5},
-        7: {0: 3800, 1: 5000}, 8: {1: 125, 2: 900}, 11: 0, 16: "U",
-    })
+    tree.create_instance(3, 0, DEVICE_DISCOVER_RESOURCES)
     tree.on_execute((3, 0, 4), lambda path, args: None)  # 5 has no handler: absent
     store = AttributeStore()
     store.write(1, (3, 0), parse_query(["pmin=10", "pmax=60"]))
@@ -57,18 +60,11 @@ def _device_tree() -> tuple[ObjectTree, AttributeStore]:
     return tree, store
 
 
-DISCOVER_3_0 = (
-    "</3/0>;pmin=10;pmax=60,</3/0/1>,</3/0/2>,</3/0/3>,</3/0/4>,</3/0/6>;dim=2,</3/0/6/0>,"
-    "</3/0/6/3>,</3/0/7>;dim=2;gt=50;lt=42.2,</3/0/7/0>,</3/0/7/1>;lt=45,</3/0/8>;dim=2,"
-    "</3/0/8/1>,</3/0/8/2>,</3/0/11>,</3/0/16>"
-)
-
-
 def test_discover_instance_facts_vector() -> None:
     tree, store = _device_tree()
-    assert _encode(discover_links(tree, store, 1, (3, 0))) == DISCOVER_3_0
-    assert _encode(discover_links(tree, store, 1, (3, 0), depth=2)) == DISCOVER_3_0
-    assert _encode(discover_links(tree, store, 1, (3, 0), depth=3)) == DISCOVER_3_0
+    assert _encode(discover_links(tree, store, 1, (3, 0))) == DEVICE_DISCOVER
+    assert _encode(discover_links(tree, store, 1, (3, 0), depth=2)) == DEVICE_DISCOVER
+    assert _encode(discover_links(tree, store, 1, (3, 0), depth=3)) == DEVICE_DISCOVER
 
 
 def test_discover_object_depth_1_facts_vector() -> None:
@@ -79,7 +75,7 @@ def test_discover_object_depth_1_facts_vector() -> None:
     store = AttributeStore()
     store.write(1, (1, 4), parse_query(["pmax=300"]))
     links = discover_links(tree, store, 1, (1,), depth=1, version="1.0")
-    assert _encode(links) == "</1>,</1/0>,</1/4>;pmax=300"
+    assert _encode(links) == SERVER_DISCOVER
 
 
 def test_discover_shows_only_the_callers_attributes() -> None:
@@ -103,7 +99,7 @@ def test_discover_depths() -> None:
         (3, 0, rid) for rid in (1, 2, 3, 4, 6, 7, 8, 11, 16)]
     assert default[7] == ((3, 0, 7), [("dim", 2), ("gt", 50), ("lt", 42.2)])
     deep = discover_links(tree, store, 1, (3,), depth=3)
-    assert _encode(deep) == "</3>;pmin=1," + DISCOVER_3_0
+    assert _encode(deep) == "</3>;pmin=1," + DEVICE_DISCOVER
     assert _encode(discover_links(tree, store, 1, (3, 0), depth=0)) == (
         "</3/0>;pmin=10;pmax=60")
 
@@ -182,16 +178,13 @@ def _register_tree(server_version: str = "1.0") -> ObjectTree:
     return tree
 
 
-REGISTER = "</1/0>,</1/1>,</2/0>,</2/1>,</2/2>,</2/3>,</2/4>,</3/0>,</4/0>,</5>"
-
-
 def test_register_facts_vector() -> None:
     tree = _register_tree()
-    assert _encode(register_links(tree, "1.0")) == REGISTER
+    assert _encode(register_links(tree, "1.0")) == REGISTER_PAYLOAD
     assert _encode(register_links(tree, "1.0", content_formats=[110, 112, 60])) == (
-        '</>;ct="110 112 60",' + REGISTER)
+        '</>;ct="110 112 60",' + REGISTER_PAYLOAD)
     assert _encode(register_links(tree, "1.0", content_formats=[112])) == (
-        "</>;ct=112," + REGISTER)
+        "</>;ct=112," + REGISTER_PAYLOAD)
 
 
 def test_register_server_object_version() -> None:
@@ -218,10 +211,10 @@ def test_register_leshan_shape() -> None:
 def test_register_alternate_path() -> None:
     tree = _register_tree()
     text = _encode(register_links(tree, "1.0", root="/lwm2m"))
-    assert text == '</lwm2m>;rt="oma.lwm2m",' + REGISTER.replace("</", "</lwm2m/")
+    assert text == '</lwm2m>;rt="oma.lwm2m",' + REGISTER_PAYLOAD.replace("</", "</lwm2m/")
     text = _encode(register_links(tree, "1.0", [110, 112], "/a/b"))
     assert text.startswith('</a/b>;rt="oma.lwm2m";ct="110 112",</a/b/1/0>,')
-    assert _encode(register_links(tree, "1.0", root="/")) == REGISTER
+    assert _encode(register_links(tree, "1.0", root="/")) == REGISTER_PAYLOAD
     for root in ("lwm2m", "/lwm2m/", "/1", "/a/2", "/a//b", "/a b", "/a;b", "/<x>", "", 5):
         with pytest.raises(ValueError):
             register_links(tree, "1.0", root=root)

@@ -3,6 +3,7 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from spec_vectors import SERVER_TLV_HEX
 
 from lwm2m_client.core.client import setup
 from lwm2m_client.core.client.registration import ServerParams
@@ -94,7 +95,7 @@ def test_server_minimal_instance_is_the_spec_tlv_vector():
     setup.add_server(tree, 0, 1)
     buf = bytearray(64)
     n = tlv.encode_into(buf, tree.read((1,)), (1,))
-    assert bytes(buf[:n]) == bytes.fromhex("08000FC10001C40100015180C10601C10755")
+    assert bytes(buf[:n]) == bytes.fromhex(SERVER_TLV_HEX)
 
 
 def test_server_params_defaults_when_absent():

@@ -12,6 +12,14 @@ import cbor2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from spec_vectors import (
+    COMPOSITE_LWM2M_CBOR_HEX,
+    COMPOSITE_RECORDS,
+    DEVICE_0_LWM2M_CBOR_NESTED_HEX,
+    DEVICE_6_LWM2M_CBOR_HEX,
+    DEVICE_LWM2M_CBOR_HEX,
+    DEVICE_RECORDS,
+)
 
 from lwm2m_client.core.content import cbor, cbor_single, lwm2m_cbor
 from lwm2m_client.core.dm.types import (
@@ -30,25 +38,6 @@ from lwm2m_client.core.errors import BufferFull, DecodeError, NotAcceptable
 
 S, I = T_STRING, T_INTEGER  # noqa: E741  (short names keep the vectors readable)
 
-DEVICE = [
-    ((3, 0, 0), S, "Open Mobile Alliance"),
-    ((3, 0, 1), S, "Lightweight M2M Client"),
-    ((3, 0, 2), S, "345000123"),
-    ((3, 0, 3), S, "1.0"),
-    ((3, 0, 6, 0), I, 1),
-    ((3, 0, 6, 1), I, 5),
-    ((3, 0, 7, 0), I, 3800),
-    ((3, 0, 7, 1), I, 5000),
-    ((3, 0, 8, 0), I, 125),
-    ((3, 0, 8, 1), I, 900),
-    ((3, 0, 9), I, 100),
-    ((3, 0, 10), I, 15),
-    ((3, 0, 11, 0), I, 0),
-    ((3, 0, 13), T_TIME, 1367491215),
-    ((3, 0, 14), S, "+02:00"),
-    ((3, 0, 16), S, "U"),
-]
-
 
 def _server(iid, ssid, pmin, notify_storing):
     return [
@@ -60,21 +49,14 @@ def _server(iid, ssid, pmin, notify_storing):
 
 # LWM2M-FACTS section 11, LwM2M CBOR (C1.2 section 7.4.4): (records, base, hex)
 VECTORS = {
-    "/3/0/0": (DEVICE[:1], (3, 0, 0),
+    "/3/0/0": (DEVICE_RECORDS[:1], (3, 0, 0),
                "A183030000744F70656E204D6F62696C6520416C6C69616E6365"),
-    "/3/0/6": (DEVICE[4:6], (3, 0, 6), "A183030006A200010105"),
-    "/3/0": (DEVICE, (3, 0),
-             "A1820300AD00744F70656E204D6F62696C6520416C6C69616E636501764C6967687477656967"
-             "6874204D324D20436C69656E7402693334353030303132330363312E3006A20001010507A200"
-             "190ED80119138808A200187D011903840918640A0F0BA100000D1A5182428F0E662B30323A30"
-             "30106155"),
+    "/3/0/6": (DEVICE_RECORDS[4:6], (3, 0, 6), DEVICE_6_LWM2M_CBOR_HEX),
+    "/3/0": (DEVICE_RECORDS, (3, 0), DEVICE_LWM2M_CBOR_HEX),
     "/1": (_server(0, 101, 300, True) + _server(1, 102, 600, False), (1,),
            "A101A200A7001865011A000151800219012C03191770051A0001518006F507615501A7001866"
            "011A000151800219025803191770051A0001518006F4076155"),
-    "composite": ([((3, 0, 0), S, "Open Mobile Alliance"), ((3, 0, 9), I, 100),
-                   ((1, 0, 1), I, 86400)], (),
-                  "A2820300A200744F70656E204D6F62696C6520416C6C69616E6365091864830100011A"
-                  "00015180"),
+    "composite": (COMPOSITE_RECORDS, (), COMPOSITE_LWM2M_CBOR_HEX),
 }
 SIZES = {"/3/0/0": 26, "/3/0/6": 10, "/3/0": 118, "/1": 63, "composite": 39}
 
@@ -117,7 +99,7 @@ def test_lwm2m_cbor_buffer_one_byte_short(name):
 
 def test_lwm2m_cbor_nested_form_of_first_vector():
     # The 27-byte fully nested form says the same as the 26-byte path-array form.
-    nested = bytes.fromhex("A103A100A100744F70656E204D6F62696C6520416C6C69616E6365")
+    nested = bytes.fromhex(DEVICE_0_LWM2M_CBOR_NESTED_HEX)
     assert lwm2m_cbor.decode(nested) == [((3, 0, 0), "Open Mobile Alliance")]
 
 
@@ -441,7 +423,7 @@ def test_cbor_single_time_tags():
 
 def test_cbor_single_needs_one_value():
     with pytest.raises(NotAcceptable):
-        encode(cbor_single, DEVICE[:2], (3, 0))
+        encode(cbor_single, DEVICE_RECORDS[:2], (3, 0))
     with pytest.raises(NotAcceptable):
         encode(cbor_single, [((3, 0, 6), I, None)], (3, 0, 6))
     with pytest.raises(DecodeError):

@@ -3,16 +3,13 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from spec_vectors import DEVICE_DISCOVER, REGISTER_LINKS, REGISTER_PAYLOAD, SERVER_DISCOVER
 
 from lwm2m_client.core.content import link
 from lwm2m_client.core.errors import BufferFull, DecodeError
 
-# LWM2M-FACTS sections 2 and 11.
-REGISTER = b"</1/0>,</1/1>,</2/0>,</2/1>,</2/2>,</2/3>,</2/4>,</3/0>,</4/0>,</5>"
-REGISTER_LINKS = [
-    ((1, 0), ()), ((1, 1), ()), ((2, 0), ()), ((2, 1), ()), ((2, 2), ()), ((2, 3), ()),
-    ((2, 4), ()), ((3, 0), ()), ((4, 0), ()), ((5,), ()),
-]
+# LWM2M-FACTS sections 2 and 11 (REGISTER_LINKS: REGISTER as links).
+REGISTER = REGISTER_PAYLOAD.encode()
 ROOT_PREFIX = b'</>;ct="110 112 60",'
 LESHAN = (
     b'</>;rt="oma.lwm2m";ct="60 110 112 1542 1543 11542 11543",</1>;ver=1.1,</1/0>,</2>,'
@@ -23,12 +20,8 @@ LESHAN_LINKS = [
     ((1,), [("ver", "1.1")]), ((1, 0), []), ((2,), []), ((3,), [("ver", "1.1")]),
     ((3, 0), []), ((3442, 0), []),
 ]
-DISCOVER_3_0 = (
-    b"</3/0>;pmin=10;pmax=60,</3/0/1>,</3/0/2>,</3/0/3>,</3/0/4>,</3/0/6>;dim=2,</3/0/6/0>,"
-    b"</3/0/6/3>,</3/0/7>;dim=2;gt=50;lt=42.2,</3/0/7/0>,</3/0/7/1>;lt=45,</3/0/8>;dim=2,"
-    b"</3/0/8/1>,</3/0/8/2>,</3/0/11>,</3/0/16>"
-)
-DISCOVER_1 = b"</1>,</1/0>,</1/4>;pmax=300"
+DISCOVER_3_0 = DEVICE_DISCOVER.encode()
+DISCOVER_1 = SERVER_DISCOVER.encode()
 DISCOVER_1_LINKS = [((1,), []), ((1, 0), []), ((1, 4), [("pmax", 300)])]
 
 

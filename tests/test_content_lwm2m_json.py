@@ -5,6 +5,7 @@ import json
 
 import pytest
 from hypothesis import given, settings
+from spec_vectors import DEVICE_RECORDS
 
 from lwm2m_client.core.content import lwm2m_json
 from lwm2m_client.core.dm.types import (
@@ -18,7 +19,7 @@ from lwm2m_client.core.dm.types import (
     Objlnk,
 )
 from lwm2m_client.core.errors import BufferFull, DecodeError, NotAcceptable
-from tests.test_content_cbor import DEVICE, mutated
+from tests.test_content_cbor import mutated
 from tests.test_content_senml import senml_records
 
 # The /3/0 example in its 1.0 form (LWM2M-FACTS section 11): SenML entries in "e", sv.
@@ -37,14 +38,14 @@ def encode(records, base=(), size=8192):
 
 
 def test_device_vector():
-    assert encode(DEVICE, (3, 0)) == DEVICE_JSON
-    assert lwm2m_json.decode(DEVICE_JSON) == [(r[0], r[2]) for r in DEVICE]
+    assert encode(DEVICE_RECORDS, (3, 0)) == DEVICE_JSON
+    assert lwm2m_json.decode(DEVICE_JSON) == [(r[0], r[2]) for r in DEVICE_RECORDS]
 
 
 def test_buffer_one_byte_short():
     with pytest.raises(BufferFull):
-        lwm2m_json.encode_into(bytearray(len(DEVICE_JSON) - 1), DEVICE, (3, 0))
-    assert lwm2m_json.encode_into(memoryview(bytearray(len(DEVICE_JSON))), DEVICE, (3, 0)) \
+        lwm2m_json.encode_into(bytearray(len(DEVICE_JSON) - 1), DEVICE_RECORDS, (3, 0))
+    assert lwm2m_json.encode_into(memoryview(bytearray(len(DEVICE_JSON))), DEVICE_RECORDS, (3, 0)) \
         == len(DEVICE_JSON)
 
 

@@ -11,6 +11,12 @@ import cbor2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from spec_vectors import (
+    COMPOSITE_RECORDS,
+    DEVICE_RECORDS,
+    DEVICE_SENML_CBOR_HEX,
+    DEVICE_SENML_JSON,
+)
 
 from lwm2m_client.core.content import json_text, senml_cbor, senml_json
 from lwm2m_client.core.dm.types import (
@@ -26,20 +32,10 @@ from lwm2m_client.core.dm.types import (
     Objlnk,
 )
 from lwm2m_client.core.errors import BufferFull, DecodeError, NotAcceptable
-from tests.test_content_cbor import DEVICE, TYPES, mutated, values_for
+from tests.test_content_cbor import TYPES, mutated, values_for
 
-SENML_CBOR_3_0 = bytes.fromhex(
-    "90A321652F332F302F00613003744F70656E204D6F62696C6520416C6C69616E6365A200613103764C6967"
-    "6874776569676874204D324D20436C69656E74A20061320369333435303030313233A20061330363312E30"
-    "A20063362F300201A20063362F310205A20063372F3002190ED8A20063372F3102191388A20063382F3002"
-    "187DA20063382F3102190384A2006139021864A200623130020FA2006431312F300200A200623133021A51"
-    "82428FA20062313403662B30323A3030A200623136036155")
-SENML_JSON_3_0 = (
-    b'[{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},{"n":"1","vs":"Lightweight M2M Cl'
-    b'ient"},{"n":"2","vs":"345000123"},{"n":"3","vs":"1.0"},{"n":"6/0","v":1},{"n":"6/1","'
-    b'v":5},{"n":"7/0","v":3800},{"n":"7/1","v":5000},{"n":"8/0","v":125},{"n":"8/1","v":90'
-    b'0},{"n":"9","v":100},{"n":"10","v":15},{"n":"11/0","v":0},{"n":"13","v":1367491215},{'
-    b'"n":"14","vs":"+02:00"},{"n":"16","vs":"U"}]')
+SENML_CBOR_3_0 = bytes.fromhex(DEVICE_SENML_CBOR_HEX)
+SENML_JSON_3_0 = DEVICE_SENML_JSON.encode()
 
 FORMATS = [senml_cbor, senml_json]
 VECTORS = [(senml_cbor, SENML_CBOR_3_0), (senml_json, SENML_JSON_3_0)]
@@ -72,7 +68,7 @@ def pack(mod, records):
 
 @pytest.mark.parametrize("mod,vector", VECTORS)
 def test_device_vector_encode(mod, vector):
-    assert encode(mod, DEVICE, (3, 0)) == vector
+    assert encode(mod, DEVICE_RECORDS, (3, 0)) == vector
 
 
 def test_device_vector_sizes_and_integer_encoding():
@@ -83,16 +79,17 @@ def test_device_vector_sizes_and_integer_encoding():
 
 @pytest.mark.parametrize("mod,vector", VECTORS)
 def test_device_vector_decode(mod, vector):
-    assert mod.decode(vector) == pairs(DEVICE)
+    assert mod.decode(vector) == pairs(DEVICE_RECORDS)
 
 
 @pytest.mark.parametrize("mod,vector", VECTORS)
 def test_buffer_one_byte_short(mod, vector):
     with pytest.raises(BufferFull):
-        mod.encode_into(bytearray(len(vector) - 1), DEVICE, (3, 0))
+        mod.encode_into(bytearray(len(vector) - 1), DEVICE_RECORDS, (3, 0))
     with pytest.raises(BufferFull):
-        mod.encode_into(memoryview(bytearray(len(vector) - 1)), DEVICE, (3, 0))
-    assert mod.encode_into(memoryview(bytearray(len(vector))), DEVICE, (3, 0)) == len(vector)
+        mod.encode_into(memoryview(bytearray(len(vector) - 1)), DEVICE_RECORDS, (3, 0))
+    assert mod.encode_into(memoryview(bytearray(len(vector))), DEVICE_RECORDS, (3, 0)) \
+        == len(vector)
 
 
 @pytest.mark.parametrize("records,base", [
@@ -115,13 +112,11 @@ def test_json_naming_forms():
     # Single resource: bn only (C1.2 Table 7.4.6-5); composite: full names, no bn.
     assert encode(senml_json, [((3, 0, 0), T_STRING, "x")], (3, 0, 0)) == \
         b'[{"bn":"/3/0/0","vs":"x"}]'
-    composite = [((3, 0, 0), T_STRING, "Open Mobile Alliance"), ((3, 0, 9), T_INTEGER, 100),
-                 ((1, 0, 1), T_INTEGER, 86400)]
-    assert encode(senml_json, composite, ()) == (
+    assert encode(senml_json, COMPOSITE_RECORDS, ()) == (
         b'[{"n":"/3/0/0","vs":"Open Mobile Alliance"},{"n":"/3/0/9","v":100},'
         b'{"n":"/1/0/1","v":86400}]')
     # A multiple resource read keeps bn at the resource.
-    assert encode(senml_json, DEVICE[4:6], (3, 0, 6)) == \
+    assert encode(senml_json, DEVICE_RECORDS[4:6], (3, 0, 6)) == \
         b'[{"bn":"/3/0/6/","n":"0","v":1},{"n":"1","v":5}]'
     # Records that do not all sit below base get full names.
     assert encode(senml_json, [((4, 0, 2), T_INTEGER, -49)], (3, 0)) == \

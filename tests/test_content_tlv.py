@@ -6,6 +6,14 @@ import struct
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from spec_vectors import (
+    DEVICE_RECORDS,
+    DEVICE_TLV_HEX,
+    DEVICE_TLV_OBJECT_HEX,
+    DEVICE_TYPES,
+    OBJ66_TLV_HEX,
+    SERVER_TLV_HEX,
+)
 
 from lwm2m_client.core.content import tlv
 from lwm2m_client.core.dm.types import (
@@ -31,11 +39,7 @@ from lwm2m_client.core.errors import BufferFull, DecodeError, NotAcceptable
 TYPES = {
     1: {0: T_INTEGER, 1: T_INTEGER, 6: T_BOOLEAN, 7: T_STRING},
     2: {0: T_INTEGER, 1: T_INTEGER, 2: T_INTEGER, 3: T_INTEGER},
-    3: {
-        0: T_STRING, 1: T_STRING, 2: T_STRING, 3: T_STRING, 6: T_INTEGER, 7: T_INTEGER,
-        8: T_INTEGER, 9: T_INTEGER, 10: T_INTEGER, 11: T_INTEGER, 13: T_TIME,
-        14: T_STRING, 16: T_STRING,
-    },
+    3: DEVICE_TYPES,
     65: {0: T_OBJLNK, 1: T_STRING, 2: T_INTEGER},
     66: {0: T_STRING, 1: T_STRING, 2: T_OBJLNK},
     65000: {5: T_INTEGER},  # a test object for the single-value vector of res 5
@@ -51,45 +55,21 @@ def h(text):
 
 
 # LWM2M-FACTS section 11, the corrected vectors.
-DEVICE = h(
-    "C800144F70656E204D6F62696C6520416C6C69616E6365C801164C69676874776569676874204D324D"
-    "20436C69656E74C80209333435303030313233C303312E30860641000141010588070842000ED84201"
-    "1388870841007D42010384C10964C10A0F830B410000C40D5182428FC60E2B30323A3030C11055"
-)
-DEVICE_VALUES = [
-    ((3, 0, 0), "Open Mobile Alliance"),
-    ((3, 0, 1), "Lightweight M2M Client"),
-    ((3, 0, 2), "345000123"),
-    ((3, 0, 3), "1.0"),
-    ((3, 0, 6, 0), 1),
-    ((3, 0, 6, 1), 5),
-    ((3, 0, 7, 0), 3800),
-    ((3, 0, 7, 1), 5000),
-    ((3, 0, 8, 0), 125),
-    ((3, 0, 8, 1), 900),
-    ((3, 0, 9), 100),
-    ((3, 0, 10), 15),
-    ((3, 0, 11, 0), 0),
-    ((3, 0, 13), 1367491215),
-    ((3, 0, 14), "+02:00"),
-    ((3, 0, 16), "U"),
-]
+DEVICE = h(DEVICE_TLV_HEX)
+DEVICE_VALUES = [(path, value) for path, _, value in DEVICE_RECORDS]
 ACL = h("08000EC10001C101008302417F07C1037F080212C10003C101008702417F0761013601C1037F")
 ACL_VALUES = [
     ((2, 0, 0), 1), ((2, 0, 1), 0), ((2, 0, 2, 127), 7), ((2, 0, 3), 127),
     ((2, 2, 0), 3), ((2, 2, 1), 0), ((2, 2, 2, 127), 7), ((2, 2, 2, 310), 1), ((2, 2, 3), 127),
 ]
-SERVER = h("08000FC10001C40100015180C10601C10755")
+SERVER = h(SERVER_TLV_HEX)
 SERVER_VALUES = [((1, 0, 0), 1), ((1, 0, 1), 86400), ((1, 0, 6), True), ((1, 0, 7), "U")]
 OBJ65 = h("88000C440000420000440100420001C8010D38363133383030373535353030C40212345678")
 OBJ65_VALUES = [
     ((65, 0, 0, 0), Objlnk(66, 0)), ((65, 0, 0, 1), Objlnk(66, 1)),
     ((65, 0, 1), "8613800755500"), ((65, 0, 2), 0x12345678),
 ]
-OBJ66 = h(
-    "080026C8000B6D79536572766963652031C8010F496E7465726E65742E31352E323334C40200430000"
-    "080126C8000B6D79536572766963652032C8010F496E7465726E65742E31352E323335C402FFFFFFFF"
-)
+OBJ66 = h(OBJ66_TLV_HEX)
 OBJ66_VALUES = [
     ((66, 0, 0), "myService 1"), ((66, 0, 1), "Internet.15.234"), ((66, 0, 2), Objlnk(67, 0)),
     ((66, 1, 0), "myService 2"), ((66, 1, 1), "Internet.15.235"),
@@ -99,7 +79,7 @@ OBJ66_VALUES = [
 # (name, base, bytes, decoded values)
 VECTORS = [
     ("/3/0", (3, 0), DEVICE, DEVICE_VALUES),
-    ("/3", (3,), h("080079") + DEVICE, DEVICE_VALUES),
+    ("/3", (3,), h(DEVICE_TLV_OBJECT_HEX), DEVICE_VALUES),
     ("/2", (2,), ACL, ACL_VALUES),
     ("/1", (1,), SERVER, SERVER_VALUES),
     ("/65/0", (65, 0), OBJ65, OBJ65_VALUES),

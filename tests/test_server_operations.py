@@ -10,33 +10,25 @@ import aiocoap
 import aiocoap.resource as resource
 import cbor2
 import pytest
+from spec_vectors import (
+    DEVICE_6_LWM2M_CBOR_HEX,
+    DEVICE_DISCOVER,
+    DEVICE_RECORDS,
+    DEVICE_SENML_CBOR_HEX,
+    DEVICE_TLV_HEX,
+)
 
 from lwm2m_client.core.dm.types import Objlnk
 from lwm2m_client.models import shipped_objects
 from lwm2m_client.server import LwM2MServer, LwM2MServerError
 from lwm2m_client.server.operations import attribute_value
 
-# LWM2M-FACTS §11, TLV vector 1 (/3/0, 121 bytes) and the SenML CBOR /3/0 vector (196 bytes).
-TLV_3_0 = bytes.fromhex(
-    "C800144F70656E204D6F62696C6520416C6C69616E6365C801164C69676874776569676874204D324D2043"
-    "6C69656E74C80209333435303030313233C303312E30860641000141010588070842000ED842011388870841"
-    "007D42010384C10964C10A0F830B410000C40D5182428FC60E2B30323A3030C11055")
-SENML_CBOR_3_0 = bytes.fromhex(
-    "90A321652F332F302F00613003744F70656E204D6F62696C6520416C6C69616E6365A200613103764C6967"
-    "6874776569676874204D324D20436C69656E74A20061320369333435303030313233A20061330363312E30"
-    "A20063362F300201A20063362F310205A20063372F3002190ED8A20063372F3102191388A20063382F3002"
-    "187DA20063382F3102190384A2006139021864A200623130020FA2006431312F300200A200623133021A51"
-    "82428FA20062313403662B30323A3030A200623136036155")
-DISCOVER_3_0 = (b"</3/0>;pmin=10;pmax=60,</3/0/1>,</3/0/2>,</3/0/3>,</3/0/4>,</3/0/6>;dim=2,"
-                b"</3/0/6/0>,</3/0/6/3>,</3/0/7>;dim=2;gt=50;lt=42.2,</3/0/7/0>,</3/0/7/1>;lt=45,"
-                b"</3/0/8>;dim=2,</3/0/8/1>,</3/0/8/2>,</3/0/11>,</3/0/16>")
-DEVICE_VALUES = {
-    (3, 0, 0): "Open Mobile Alliance", (3, 0, 1): "Lightweight M2M Client",
-    (3, 0, 2): "345000123", (3, 0, 3): "1.0", (3, 0, 6, 0): 1, (3, 0, 6, 1): 5,
-    (3, 0, 7, 0): 3800, (3, 0, 7, 1): 5000, (3, 0, 8, 0): 125, (3, 0, 8, 1): 900,
-    (3, 0, 9): 100, (3, 0, 10): 15, (3, 0, 11, 0): 0, (3, 0, 13): 1367491215,
-    (3, 0, 14): "+02:00", (3, 0, 16): "U",
-}
+# LWM2M-FACTS §11: TLV vector 1 (/3/0, 121 bytes), the SenML CBOR /3/0 vector (196 bytes)
+# and the Discover /3/0 example.
+TLV_3_0 = bytes.fromhex(DEVICE_TLV_HEX)
+SENML_CBOR_3_0 = bytes.fromhex(DEVICE_SENML_CBOR_HEX)
+DISCOVER_3_0 = DEVICE_DISCOVER.encode()
+DEVICE_VALUES = {path: value for path, _, value in DEVICE_RECORDS}
 
 
 def answer(code, payload=b"", content_format=None, **options):
@@ -475,7 +467,7 @@ async def test_observe_composite(server, client):
 async def test_read_lwm2m_cbor_vector(server, client):
     await client.register(server)
     # LWM2M-FACTS §11: LwM2M CBOR /3/0/6 = {[3,0,6]: {0: 1, 1: 5}}.
-    body = bytes.fromhex("A183030006A200010105")
+    body = bytes.fromhex(DEVICE_6_LWM2M_CBOR_HEX)
     client.routes[("3", "0", "6")] = route = Recorder(client, {aiocoap.GET: answer(
         aiocoap.CONTENT, body, 11544)})
     client.site.add_resource(("3", "0", "6"), route)

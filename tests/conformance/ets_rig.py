@@ -20,6 +20,14 @@ from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import aiocoap
+from spec_vectors import (
+    DEVICE_LWM2M_CBOR_HEX,
+    DEVICE_RECORDS,
+    DEVICE_SENML_CBOR_HEX,
+    DEVICE_SENML_JSON,
+    DEVICE_TLV_HEX,
+    DEVICE_TLV_OBJECT_HEX,
+)
 
 from lwm2m_client.aio.udp import UdpClient
 from lwm2m_client.core.client import setup
@@ -39,12 +47,8 @@ SERIAL = "345000123"
 FIRMWARE = "1.0"
 DEVICE_EXTRA = {6: {0: 1, 1: 5}, 7: {0: 3800, 1: 5000}, 8: {0: 125, 1: 900}, 9: 100,
                 10: 15, 13: 1367491215, 14: "+02:00"}
-DEVICE_VALUES = {
-    (3, 0, 0): MANUFACTURER, (3, 0, 1): MODEL, (3, 0, 2): SERIAL, (3, 0, 3): FIRMWARE,
-    (3, 0, 6, 0): 1, (3, 0, 6, 1): 5, (3, 0, 7, 0): 3800, (3, 0, 7, 1): 5000,
-    (3, 0, 8, 0): 125, (3, 0, 8, 1): 900, (3, 0, 9): 100, (3, 0, 10): 15,
-    (3, 0, 11, 0): 0, (3, 0, 13): 1367491215, (3, 0, 14): "+02:00", (3, 0, 16): "U",
-}
+# What a read of /3/0 must return: the example's values (tests/mp/spec_vectors.py).
+DEVICE_VALUES = {path: value for path, _, value in DEVICE_RECORDS}
 # Configuration C.3's Server object (SRV-EXT): SSID 1, lifetime, default pmin 1 and
 # pmax 10, Disable Timeout 86400, Notification Storing false, Binding "U".
 SERVER_VALUES = {
@@ -54,33 +58,16 @@ SERVER_VALUES = {
 # The Portfolio stand-in: /19/0/0 holds four opaque resource instances.
 BINARY_VALUES = {0: b"\x01\x02", 1: b"\x03", 2: b"", 3: b"\xff"}
 
-# LWM2M-FACTS section 11: TLV vector 1 (/3/0, 121 B); the /3 form prefixes 080079.
-TLV_3_0 = bytes.fromhex(
-    "C800144F70656E204D6F62696C6520416C6C69616E6365C801164C69676874776569676874204D324D20"
-    "436C69656E74C80209333435303030313233C303312E30860641000141010588070842000ED842011388"
-    "870841007D42010384C10964C10A0F830B410000C40D5182428FC60E2B30323A3030C11055")
-TLV_3 = bytes.fromhex("080079") + TLV_3_0
-# SenML CBOR /3/0 (196 B) and LwM2M CBOR /3/0 (118 B), Core 1.2 sections 7.4.7, 7.4.4.
-SENML_CBOR_3_0 = bytes.fromhex(
-    "90A321652F332F302F00613003744F70656E204D6F62696C6520416C6C69616E6365A200613103764C69"
-    "676874776569676874204D324D20436C69656E74A20061320369333435303030313233A2006133036331"
-    "2E30A20063362F300201A20063362F310205A20063372F3002190ED8A20063372F3102191388A2006338"
-    "2F3002187DA20063382F3102190384A2006139021864A200623130020FA2006431312F300200A2006231"
-    "33021A5182428FA20062313403662B30323A3030A200623136036155")
-LWM2M_CBOR_3_0 = bytes.fromhex(
-    "A1820300AD00744F70656E204D6F62696C6520416C6C69616E636501764C69676874776569676874204D"
-    "324D20436C69656E7402693334353030303132330363312E3006A20001010507A200190ED80119138808"
-    "A200187D011903840918640A0F0BA100000D1A5182428F0E662B30323A3030106155")
+# LWM2M-FACTS section 11: TLV vector 1 (/3/0, 121 B) and its /3 form, SenML CBOR /3/0
+# (196 B), LwM2M CBOR /3/0 (118 B) and SenML JSON /3/0 (Core 1.2 sections 7.4.4-7.4.7).
+TLV_3_0 = bytes.fromhex(DEVICE_TLV_HEX)
+TLV_3 = bytes.fromhex(DEVICE_TLV_OBJECT_HEX)
+SENML_CBOR_3_0 = bytes.fromhex(DEVICE_SENML_CBOR_HEX)
+LWM2M_CBOR_3_0 = bytes.fromhex(DEVICE_LWM2M_CBOR_HEX)
+SENML_JSON_3_0 = DEVICE_SENML_JSON.encode()
 # /1/0 of configuration C.3 in TLV, resource by resource (derived, C1.1 section 7.4.3).
 TLV_1_0 = bytes.fromhex("C10001" "C40100015180" "C10201" "C1030A" "C40500015180"
                         "C10600" "C10755")
-# SenML JSON /3/0, Core 1.2 section 7.4.6.
-SENML_JSON_3_0 = (
-    b'[{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},{"n":"1","vs":"Lightweight M2M '
-    b'Client"},{"n":"2","vs":"345000123"},{"n":"3","vs":"1.0"},{"n":"6/0","v":1},'
-    b'{"n":"6/1","v":5},{"n":"7/0","v":3800},{"n":"7/1","v":5000},{"n":"8/0","v":125},'
-    b'{"n":"8/1","v":900},{"n":"9","v":100},{"n":"10","v":15},{"n":"11/0","v":0},'
-    b'{"n":"13","v":1367491215},{"n":"14","vs":"+02:00"},{"n":"16","vs":"U"}]')
 
 
 @dataclass

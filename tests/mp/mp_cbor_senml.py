@@ -3,6 +3,16 @@
 Spec vectors (LWM2M-FACTS section 11) byte for byte, and a few round trips.
 """
 
+from spec_vectors import (
+    COMPOSITE_LWM2M_CBOR_HEX,
+    COMPOSITE_RECORDS,
+    DEVICE_0_LWM2M_CBOR_NESTED_HEX,
+    DEVICE_LWM2M_CBOR_HEX,
+    DEVICE_RECORDS,
+    DEVICE_SENML_CBOR_HEX,
+    DEVICE_SENML_JSON,
+)
+
 from lwm2m_client.core.content import (
     cbor,
     cbor_single,
@@ -19,55 +29,12 @@ from lwm2m_client.core.dm.types import (
     T_OBJLNK,
     T_OPAQUE,
     T_STRING,
-    T_TIME,
     Objlnk,
 )
 from lwm2m_client.core.errors import BufferFull, DecodeError, NotAcceptable
 
 S = T_STRING
 I = T_INTEGER  # noqa: E741
-
-DEVICE = [
-    ((3, 0, 0), S, "Open Mobile Alliance"),
-    ((3, 0, 1), S, "Lightweight M2M Client"),
-    ((3, 0, 2), S, "345000123"),
-    ((3, 0, 3), S, "1.0"),
-    ((3, 0, 6, 0), I, 1),
-    ((3, 0, 6, 1), I, 5),
-    ((3, 0, 7, 0), I, 3800),
-    ((3, 0, 7, 1), I, 5000),
-    ((3, 0, 8, 0), I, 125),
-    ((3, 0, 8, 1), I, 900),
-    ((3, 0, 9), I, 100),
-    ((3, 0, 10), I, 15),
-    ((3, 0, 11, 0), I, 0),
-    ((3, 0, 13), T_TIME, 1367491215),
-    ((3, 0, 14), S, "+02:00"),
-    ((3, 0, 16), S, "U"),
-]
-
-SENML_CBOR_3_0 = (
-    "90A321652F332F302F00613003744F70656E204D6F62696C6520416C6C69616E6365A20061310376"
-    "4C69676874776569676874204D324D20436C69656E74A20061320369333435303030313233A20061"
-    "330363312E30A20063362F300201A20063362F310205A20063372F3002190ED8A20063372F310219"
-    "1388A20063382F3002187DA20063382F3102190384A2006139021864A200623130020FA200643131"
-    "2F300200A200623133021A5182428FA20062313403662B30323A3030A200623136036155"
-)
-SENML_JSON_3_0 = (
-    '[{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},{"n":"1","vs":"Lightweight M2M'
-    ' Client"},{"n":"2","vs":"345000123"},{"n":"3","vs":"1.0"},{"n":"6/0","v":1},{"n":"'
-    '6/1","v":5},{"n":"7/0","v":3800},{"n":"7/1","v":5000},{"n":"8/0","v":125},{"n":"8/'
-    '1","v":900},{"n":"9","v":100},{"n":"10","v":15},{"n":"11/0","v":0},{"n":"13","v":1'
-    '367491215},{"n":"14","vs":"+02:00"},{"n":"16","vs":"U"}]'
-)
-LWM2M_CBOR_3_0 = (
-    "A1820300AD00744F70656E204D6F62696C6520416C6C69616E636501764C69676874776569676874"
-    "204D324D20436C69656E7402693334353030303132330363312E3006A20001010507A200190ED801"
-    "19138808A200187D011903840918640A0F0BA100000D1A5182428F0E662B30323A3030106155"
-)
-LWM2M_CBOR_COMPOSITE = (
-    "A2820300A200744F70656E204D6F62696C6520416C6C69616E6365091864830100011A00015180"
-)
 
 
 def _hex(s):
@@ -85,37 +52,35 @@ def _pairs(records):
 
 
 def test_senml_cbor_device_vector():
-    data = _encode(senml_cbor, DEVICE, (3, 0))
-    assert data == _hex(SENML_CBOR_3_0)
+    data = _encode(senml_cbor, DEVICE_RECORDS, (3, 0))
+    assert data == _hex(DEVICE_SENML_CBOR_HEX)
     assert len(data) == 196
-    assert senml_cbor.decode(data) == _pairs(DEVICE)
+    assert senml_cbor.decode(data) == _pairs(DEVICE_RECORDS)
 
 
 def test_senml_json_device_vector():
-    data = _encode(senml_json, DEVICE, (3, 0))
-    assert data == SENML_JSON_3_0.encode()
-    assert senml_json.decode(data) == _pairs(DEVICE)
+    data = _encode(senml_json, DEVICE_RECORDS, (3, 0))
+    assert data == DEVICE_SENML_JSON.encode()
+    assert senml_json.decode(data) == _pairs(DEVICE_RECORDS)
 
 
 def test_lwm2m_cbor_vectors():
-    assert _encode(lwm2m_cbor, DEVICE, (3, 0)) == _hex(LWM2M_CBOR_3_0)
-    composite = [((3, 0, 0), S, "Open Mobile Alliance"), ((3, 0, 9), I, 100),
-                 ((1, 0, 1), I, 86400)]
-    assert _encode(lwm2m_cbor, composite, ()) == _hex(LWM2M_CBOR_COMPOSITE)
-    got = lwm2m_cbor.decode(_hex(LWM2M_CBOR_3_0))
-    assert sorted(got) == sorted(_pairs(DEVICE))
-    nested = _hex("A103A100A100744F70656E204D6F62696C6520416C6C69616E6365")
+    assert _encode(lwm2m_cbor, DEVICE_RECORDS, (3, 0)) == _hex(DEVICE_LWM2M_CBOR_HEX)
+    assert _encode(lwm2m_cbor, COMPOSITE_RECORDS, ()) == _hex(COMPOSITE_LWM2M_CBOR_HEX)
+    got = lwm2m_cbor.decode(_hex(DEVICE_LWM2M_CBOR_HEX))
+    assert sorted(got) == sorted(_pairs(DEVICE_RECORDS))
+    nested = _hex(DEVICE_0_LWM2M_CBOR_NESTED_HEX)
     assert lwm2m_cbor.decode(nested) == [((3, 0, 0), "Open Mobile Alliance")]
 
 
 def test_buffer_one_byte_short():
-    data = _hex(SENML_CBOR_3_0)
+    data = _hex(DEVICE_SENML_CBOR_HEX)
     try:
-        senml_cbor.encode_into(bytearray(len(data) - 1), DEVICE, (3, 0))
+        senml_cbor.encode_into(bytearray(len(data) - 1), DEVICE_RECORDS, (3, 0))
         raise AssertionError("no BufferFull")
     except BufferFull:
         pass
-    assert senml_cbor.encode_into(memoryview(bytearray(len(data))), DEVICE, (3, 0)) == 196
+    assert senml_cbor.encode_into(memoryview(bytearray(len(data))), DEVICE_RECORDS, (3, 0)) == 196
 
 
 def test_float_widths():
@@ -182,7 +147,7 @@ def test_cbor_single():
     assert epoch == [((3, 0, 13), 1363896240)]
     assert cbor_single.decode(_hex("C11A514B67B0"), (3, 0, 13)) == [((3, 0, 13), 1363896240)]
     try:
-        _encode(cbor_single, DEVICE[:2], (3, 0))
+        _encode(cbor_single, DEVICE_RECORDS[:2], (3, 0))
         raise AssertionError("two values in CF 60")
     except NotAcceptable:
         pass

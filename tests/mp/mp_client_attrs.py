@@ -3,6 +3,13 @@
 Plain script: every top-level ``test_*`` function is run by tests/test_micropython.py.
 """
 
+from spec_vectors import (
+    DEVICE_DISCOVER,
+    DEVICE_DISCOVER_RESOURCES,
+    REGISTER_PAYLOAD,
+    SERVER_DISCOVER,
+)
+
 from lwm2m_client.core.client.attributes import AttributeStore, parse_query
 from lwm2m_client.core.client.links import discover_links, register_links
 from lwm2m_client.core.content.link import decode_links, encode_links
@@ -10,13 +17,6 @@ from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.model import OP_E, OP_R, OP_RW, ObjectDef, ResourceDef
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.core.errors import BadRequest, InternalServerError, NotFound
-
-DISCOVER_3_0 = (
-    "</3/0>;pmin=10;pmax=60,</3/0/1>,</3/0/2>,</3/0/3>,</3/0/4>,</3/0/6>;dim=2,</3/0/6/0>,"
-    "</3/0/6/3>,</3/0/7>;dim=2;gt=50;lt=42.2,</3/0/7/0>,</3/0/7/1>;lt=45,</3/0/8>;dim=2,"
-    "</3/0/8/1>,</3/0/8/2>,</3/0/11>,</3/0/16>"
-)
-REGISTER = "</1/0>,</1/1>,</2/0>,</2/1>,</2/2>,</2/3>,</2/4>,</3/0>,</4/0>,</5>"
 
 
 def _res(rid, typ, multiple=False, ops=OP_R):
@@ -50,10 +50,7 @@ def _device_tree():
         11: _res(11, t.T_INTEGER), 16: _res(16, t.T_STRING),
     })
     tree = ObjectTree([device])
-    tree.create_instance(3, 0, {
-        1: "Lightweight M2M Client", 2: "345000123", 3: "1.0", 6: {0: 1, 3: 5},
-        7: {0: 3800, 1: 5000}, 8: {1: 125, 2: 900}, 11: 0, 16: "U",
-    })
+    tree.create_instance(3, 0, DEVICE_DISCOVER_RESOURCES)
     tree.on_execute((3, 0, 4), lambda path, args: None)
     store = AttributeStore()
     store.write(1, (3, 0), parse_query(["pmin=10", "pmax=60"]))
@@ -111,7 +108,7 @@ def test_store_effective_and_drop():
 
 def test_discover_vectors():
     tree, store = _device_tree()
-    assert _encode(discover_links(tree, store, 1, (3, 0))) == DISCOVER_3_0
+    assert _encode(discover_links(tree, store, 1, (3, 0))) == DEVICE_DISCOVER
     # A resource target also shows what it inherits from the instance (ETS int-260).
     assert _encode(discover_links(tree, store, 1, (3, 0, 7), 0)) == (
         "</3/0/7>;dim=2;pmin=10;pmax=60;gt=50;lt=42.2")
@@ -123,7 +120,7 @@ def test_discover_vectors():
     server.create_instance(1, 4, {0: 1})
     store.write(1, (1, 4), {"pmax": 300})
     links = discover_links(server, store, 1, (1,), 1, "1.0")
-    assert _encode(links) == "</1>,</1/0>,</1/4>;pmax=300"
+    assert _encode(links) == SERVER_DISCOVER
 
 
 def test_attribute_values_round_trip():
@@ -140,13 +137,13 @@ def test_register_vectors():
                       (21, (0,))):
         for iid in iids:
             tree.create_instance(oid, iid, {0: 1})
-    assert _encode(register_links(tree, "1.0")) == REGISTER
+    assert _encode(register_links(tree, "1.0")) == REGISTER_PAYLOAD
     assert _encode(register_links(tree, "1.0", [110, 112, 60])) == (
-        '</>;ct="110 112 60",' + REGISTER)
+        '</>;ct="110 112 60",' + REGISTER_PAYLOAD)
     assert _encode(register_links(tree, "1.1", [112])).startswith(
         "</>;ct=112,</1>;ver=1.0,</1/0>,</1/1>,</2/0>")
     text = _encode(register_links(tree, "1.0", None, "/lwm2m"))
-    assert text == '</lwm2m>;rt="oma.lwm2m",' + REGISTER.replace("</", "</lwm2m/")
+    assert text == '</lwm2m>;rt="oma.lwm2m",' + REGISTER_PAYLOAD.replace("</", "</lwm2m/")
     versioned = ObjectTree([_obj(3, "1.1"), _obj(5, "2.0")])
     versioned.create_instance(3, 0, {0: 1})
     assert _encode(register_links(versioned)) == "</3>;ver=1.1,</3/0>,</5>;ver=2.0"

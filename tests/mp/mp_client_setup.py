@@ -1,5 +1,7 @@
 # The set-up helpers of core/client/setup.py under MicroPython, on hand-built minimal
 # definitions of Objects 0, 1, 3 and 4 (the XML loader is CPython only).
+from spec_vectors import SERVER_TLV_HEX
+
 from lwm2m_client.core.client import setup
 from lwm2m_client.core.content import tlv
 from lwm2m_client.core.dm import types as t
@@ -73,7 +75,7 @@ def test_server_tlv_vector():
     setup.add_server(tree, 0, 1)
     buf = bytearray(32)
     n = tlv.encode_into(buf, tree.read((1,)), (1,))
-    assert bytes(buf[:n]) == bytes.fromhex("08000FC10001C40100015180C10601C10755")
+    assert bytes(buf[:n]) == bytes.fromhex(SERVER_TLV_HEX)
 
 
 def test_server_params_defaults_and_values():

@@ -3,6 +3,15 @@
 Plain script: every top-level ``test_*`` function is run by tests/test_micropython.py.
 """
 
+from spec_vectors import (
+    DEVICE_TLV_HEX,
+    DEVICE_TLV_OBJECT_HEX,
+    DEVICE_TYPES,
+    OBJ66_TLV_HEX,
+    REGISTER_LINKS,
+    REGISTER_PAYLOAD,
+)
+
 from lwm2m_client.core.content import b64, link, opaque, text, tlv
 from lwm2m_client.core.dm.types import (
     T_BOOLEAN,
@@ -17,20 +26,8 @@ from lwm2m_client.core.dm.types import (
 )
 from lwm2m_client.core.errors import BufferFull, DecodeError, NotAcceptable
 
-DEVICE_TYPES = {
-    0: T_STRING, 1: T_STRING, 2: T_STRING, 3: T_STRING, 6: T_INTEGER, 7: T_INTEGER,
-    8: T_INTEGER, 9: T_INTEGER, 10: T_INTEGER, 11: T_INTEGER, 13: T_TIME, 14: T_STRING,
-    16: T_STRING,
-}
-DEVICE = bytes.fromhex(
-    "C800144F70656E204D6F62696C6520416C6C69616E6365C801164C69676874776569676874204D324D"
-    "20436C69656E74C80209333435303030313233C303312E30860641000141010588070842000ED84201"
-    "1388870841007D42010384C10964C10A0F830B410000C40D5182428FC60E2B30323A3030C11055"
-)
-OBJ66 = bytes.fromhex(
-    "080026C8000B6D79536572766963652031C8010F496E7465726E65742E31352E323334C40200430000"
-    "080126C8000B6D79536572766963652032C8010F496E7465726E65742E31352E323335C402FFFFFFFF"
-)
+DEVICE = bytes.fromhex(DEVICE_TLV_HEX)
+OBJ66 = bytes.fromhex(OBJ66_TLV_HEX)
 OBJ66_TYPES = {0: T_STRING, 1: T_STRING, 2: T_OBJLNK}
 
 
@@ -66,7 +63,7 @@ def test_tlv_device_vector():
     assert values[13] == ((3, 0, 13), 1367491215)
     assert reencode(values, device_type, (3, 0), 121) == DEVICE
     wrapped = reencode(values, device_type, (3,), 124)
-    assert wrapped == bytes.fromhex("080079") + DEVICE
+    assert wrapped == bytes.fromhex(DEVICE_TLV_OBJECT_HEX)
 
 
 def test_tlv_object_link_vector():
@@ -153,9 +150,8 @@ def test_opaque_and_base64():
 
 
 def test_link_format():
-    register = b"</1/0>,</1/1>,</2/0>,</2/1>,</2/2>,</2/3>,</2/4>,</3/0>,</4/0>,</5>"
-    links = [((1, 0), ()), ((1, 1), ()), ((2, 0), ()), ((2, 1), ()), ((2, 2), ()),
-             ((2, 3), ()), ((2, 4), ()), ((3, 0), ()), ((4, 0), ()), ((5,), ())]
+    register = REGISTER_PAYLOAD.encode()
+    links = REGISTER_LINKS
     buf = bytearray(len(register))
     assert link.encode_links(buf, links) == len(register) and bytes(buf) == register
     assert raises(BufferFull, link.encode_links, bytearray(len(register) - 1), links)
