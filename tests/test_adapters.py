@@ -192,6 +192,15 @@ async def test_large_write_goes_block_wise(start_client, lwm2m_server):
     assert response.payload == data
 
 
+async def test_write_larger_than_max_body_is_refused(start_client, lwm2m_server):
+    # RFC 7959 section 2.9.3: 4.13 with Size1 = what the client takes; nothing written.
+    client = await start_client(EP, max_body=2048)
+    before = client.core.tree.get((19, 0, 0))
+    response = await lwm2m_server.write(EP, "/19/0/0", {0: bytes(3000)}, format=CF_SENML_CBOR)
+    assert response.code == "4.13"
+    assert client.core.tree.get((19, 0, 0)) == before
+
+
 async def test_requests_from_strangers_go_unanswered(start_client, lwm2m_server):
     client = await start_client(EP)
     stranger = await aiocoap.Context.create_client_context(transports=["udp6"])

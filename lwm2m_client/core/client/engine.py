@@ -81,9 +81,11 @@ class ClientCore(ServerAccounts):
         self._handler = DMHandler(tree, self.attributes, self._body, config.preferred_format)
         self._block1 = blockwise.Block1Receiver(config.max_body, config.szx,
                                                 config.tuning.exchange_lifetime)
-        self._block1_buf = bytearray(config.max_body)
+        # The Block1 and FETCH buffers are allocated on first use: most meters never
+        # receive a body in blocks, and a fleet runs thousands of cores per process.
+        self._block1_buf = None
         self._block1_size = 0
-        self._fetch_buf = bytearray(config.max_body // 4)
+        self._fetch_buf = None
         self._fetch_size = 0
         self._fetch_addr = None
         self._events = []
@@ -208,8 +210,7 @@ class ClientCore(ServerAccounts):
     def _on_request(self, msg, addr, now_ms):
         payload = None
         response = m.Message(code=m.CHANGED)
-        server = self._server_at(addr)
-        if server is None or not server.registration.is_registered:
+        if not self.serves(addr):
             return  # not from a registered server: ignored (Core 1.1 section 6.3)
         try:
             block1 = msg.block1
@@ -250,6 +251,8 @@ class ClientCore(ServerAccounts):
         body = msg.payload if payload is None else payload
         if len(body):
             n = len(body)
+            if self._fetch_buf is None:
+                self._fetch_buf = bytearray(self.config.max_body // 4)
             if n > len(self._fetch_buf):
                 n = 0  # too long to keep: only a server that repeats it gets blocks
             self._fetch_buf[:n] = body[:n]
@@ -263,6 +266,8 @@ class ClientCore(ServerAccounts):
 
     def _block1_sink(self, offset, chunk):
         end = offset + len(chunk)
+        if self._block1_buf is None:
+            self._block1_buf = bytearray(self.config.max_body)
         self._block1_buf[offset:end] = chunk
         self._block1_size = end
 

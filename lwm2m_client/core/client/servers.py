@@ -187,6 +187,12 @@ class ServerAccounts:
                 return server
         return None
 
+    def serves(self, addr):
+        """True when ``addr`` is a server this client is registered with: only such a
+        server's requests are answered (Core 1.1 section 6.3)."""
+        server = self._server_at(addr)
+        return server is not None and server.registration.is_registered
+
     def _server_at(self, addr):
         for server in self._servers:
             if server.addr == addr:
