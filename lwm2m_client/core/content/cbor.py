@@ -85,14 +85,19 @@ def write_head(buf, pos, major, n):
         size, ai = 8, 27
     else:
         raise NotAcceptable("integer does not fit in 64 bits")
+    return _put_head(buf, pos, mt | ai, n, size)
+
+
+def _put_head(buf, pos, initial, value, size):
+    """The initial byte, then ``value`` as ``size`` big-endian bytes (RFC 8949 3)."""
     end = pos + 1 + size
     if end > len(buf):
         _full(buf, pos, size + 1)
-    buf[pos] = mt | ai
+    buf[pos] = initial
     i = end - 1
     while i > pos:
-        buf[i] = n & 0xFF
-        n >>= 8
+        buf[i] = value & 0xFF
+        value >>= 8
         i -= 1
     return end
 
@@ -136,16 +141,7 @@ def write_null(buf, pos):
 
 
 def _write_fixed(buf, pos, ai, bits, size):
-    end = pos + 1 + size
-    if end > len(buf):
-        _full(buf, pos, size + 1)
-    buf[pos] = 0xE0 | ai
-    i = end - 1
-    while i > pos:
-        buf[i] = bits & 0xFF
-        bits >>= 8
-        i -= 1
-    return end
+    return _put_head(buf, pos, 0xE0 | ai, bits, size)
 
 
 def write_float(buf, pos, f):
