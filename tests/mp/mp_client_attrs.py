@@ -3,6 +3,7 @@
 Plain script: every top-level ``test_*`` function is run by tests/test_micropython.py.
 """
 
+from mpcheck import raises
 from spec_vectors import (
     DEVICE_DISCOVER,
     DEVICE_DISCOVER_RESOURCES,
@@ -34,14 +35,6 @@ def _encode(links):
     return bytes(buf[:n]).decode()
 
 
-def _raises(error, fn, *args):
-    try:
-        fn(*args)
-    except error:
-        return True
-    return False
-
-
 def _device_tree():
     device = ObjectDef(3, "Device", multiple=False, resources={
         1: _res(1, t.T_STRING), 2: _res(2, t.T_STRING), 3: _res(3, t.T_STRING),
@@ -67,24 +60,24 @@ def test_parse_query():
     assert parse_query(["gt=-1.5e2"]) == {"gt": -150.0}
     for bad in (["dim=2"], ["ver=1.1"], ["pmin=-1"], ["gt=nan"], ["gt=1e999"], ["st=-1"],
                 ["edge=2"], ["pmin=1", "pmin=2"], [], ["gt=1-2"], ["gt=1e"]):
-        assert _raises(BadRequest, parse_query, bad), bad
+        assert raises(BadRequest, parse_query, bad), bad
 
 
 def test_store_rules():
     store = AttributeStore(capacity=2)
-    assert _raises(BadRequest, store.write, 1, (3, 0), {"gt": 1.0})
-    assert _raises(BadRequest, store.write, 1, (3, 0, 1), {"gt": 1.0}, t.T_STRING)
-    assert _raises(BadRequest, store.write, 1, (3, 0, 1), {"edge": 1}, t.T_INTEGER)
+    assert raises(BadRequest, store.write, 1, (3, 0), {"gt": 1.0})
+    assert raises(BadRequest, store.write, 1, (3, 0, 1), {"gt": 1.0}, t.T_STRING)
+    assert raises(BadRequest, store.write, 1, (3, 0, 1), {"edge": 1}, t.T_INTEGER)
     store.write(1, (3, 0, 7), {"gt": 50.0}, t.T_INTEGER)
-    assert _raises(BadRequest, store.write, 1, (3, 0, 7), {"lt": 60.0}, t.T_INTEGER)
-    assert _raises(BadRequest, store.write, 1, (3, 0, 7), {"lt": 40.0, "st": 5.0},
+    assert raises(BadRequest, store.write, 1, (3, 0, 7), {"lt": 60.0}, t.T_INTEGER)
+    assert raises(BadRequest, store.write, 1, (3, 0, 7), {"lt": 40.0, "st": 5.0},
                    t.T_INTEGER)
     assert store.get(1, (3, 0, 7)) == {"gt": 50.0}
     store.write(1, (3,), {"pmin": 5, "pmax": 1})
-    assert _raises(InternalServerError, store.write, 2, (3,), {"pmin": 1})
+    assert raises(InternalServerError, store.write, 2, (3,), {"pmin": 1})
     store.write(1, (3,), {"pmin": None, "pmax": None})
     store.write(2, (3,), {"epmin": 1})
-    assert _raises(BadRequest, store.write, 2, (3,), {"epmax": 1})
+    assert raises(BadRequest, store.write, 2, (3,), {"epmax": 1})
     assert len(store) == 2
 
 
@@ -113,8 +106,8 @@ def test_discover_vectors():
     assert _encode(discover_links(tree, store, 1, (3, 0, 7), 0)) == (
         "</3/0/7>;dim=2;pmin=10;pmax=60;gt=50;lt=42.2")
     assert _encode(discover_links(tree, store, 1, (3,), 1)) == "</3>,</3/0>;pmin=10;pmax=60"
-    assert _raises(NotFound, discover_links, tree, store, 1, (3, 1))
-    assert _raises(BadRequest, discover_links, tree, store, 1, (3, 0), 4)
+    assert raises(NotFound, discover_links, tree, store, 1, (3, 1))
+    assert raises(BadRequest, discover_links, tree, store, 1, (3, 0), 4)
     server = ObjectTree([_obj(1)])
     server.create_instance(1, 0, {0: 1})
     server.create_instance(1, 4, {0: 1})

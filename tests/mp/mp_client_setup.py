@@ -1,5 +1,6 @@
 # The set-up helpers of core/client/setup.py under MicroPython, on hand-built minimal
 # definitions of Objects 0, 1, 3 and 4 (the XML loader is CPython only).
+from mpcheck import raises
 from spec_vectors import SERVER_TLV_HEX
 
 from lwm2m_client.core.client import setup
@@ -61,14 +62,6 @@ def _tree():
     return ObjectTree([security, server, device, connectivity])
 
 
-def _raises(error, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except error:
-        return True
-    return False
-
-
 def test_server_tlv_vector():
     # LWM2M-FACTS section 11, vector 4: /1 = {SSID 1, lt 86400, res 6 true, "U"}.
     tree = _tree()
@@ -97,9 +90,9 @@ def test_server_params_defaults_and_values():
 
 def test_server_misuse():
     tree = _tree()
-    assert _raises(BadRequest, setup.add_server, tree, 0, 1, binding="X")
-    assert _raises(BadRequest, setup.add_server, tree, 0, 1, lifetime=-1)
-    assert _raises(BadRequest, setup.add_server, tree, 0, 0)  # SSID 0 is reserved
+    assert raises(BadRequest, setup.add_server, tree, 0, 1, binding="X")
+    assert raises(BadRequest, setup.add_server, tree, 0, 1, lifetime=-1)
+    assert raises(BadRequest, setup.add_server, tree, 0, 0)  # SSID 0 is reserved
     assert tree.instances(1) == []
 
 
@@ -114,8 +107,8 @@ def test_security_and_accounts():
     assert tree.get((0, 1, 3)) == b"me"
     assert setup.server_accounts(tree) == [(1, "coap://a", 2, 1), (2, "coaps://b", 1, 0)]
     assert setup.bootstrap_account(tree) == ("coap://bs", 0, 3)
-    assert _raises(BadRequest, setup.add_security, tree, 3, "coaps://x", ssid=3)
-    assert _raises(BadRequest, setup.add_security, tree, 3, "coap://x")
+    assert raises(BadRequest, setup.add_security, tree, 3, "coaps://x", ssid=3)
+    assert raises(BadRequest, setup.add_security, tree, 3, "coap://x")
 
 
 def test_device():
@@ -128,9 +121,9 @@ def test_device():
     assert tree.get((3, 0, 13)) == 1700000000
     tree.execute((3, 0, 4))
     assert calls == [1]
-    assert _raises(NotFound, tree.execute, (3, 0, 5))
-    assert _raises(MethodNotAllowed, tree.delete, (3, 0))
-    assert _raises(MethodNotAllowed, tree.create, 3, 1, [])
+    assert raises(NotFound, tree.execute, (3, 0, 5))
+    assert raises(MethodNotAllowed, tree.delete, (3, 0))
+    assert raises(MethodNotAllowed, tree.create, 3, 1, [])
     setup.add_error_code(tree, 7)
     assert tree.get((3, 0, 11)) == {0: 7}
     tree.execute((3, 0, 12))

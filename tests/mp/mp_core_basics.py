@@ -4,18 +4,10 @@ A plain script (no pytest): tests/mp/run_mp.mjs and tests/test_micropython.py ca
 top-level ``test_*`` function.
 """
 
+from mpcheck import raises
+
 from lwm2m_client.core import buffer, errors
 from lwm2m_client.core.dm import model, path, types
-
-
-def raises(exc, fn, *args):
-    """Call ``fn(*args)``; return the exception if it is an ``exc``, fail otherwise."""
-    try:
-        fn(*args)
-    except exc as e:
-        return e
-    raise AssertionError("%r did not raise %r" % (fn, exc))
-
 
 # errors.py
 

@@ -1,5 +1,7 @@
 # The object tree under MicroPython: app API, Read/Write/Create/Delete/Execute, the
 # all-or-nothing rule, Execute arguments and the bounded change log.
+from mpcheck import raises
+
 from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.changes import ChangeLog
 from lwm2m_client.core.dm.execargs import format_args, parse_args
@@ -40,14 +42,6 @@ def _tree():
     return tree
 
 
-def _raises(error, fn, *args):
-    try:
-        fn(*args)
-    except error:
-        return True
-    return False
-
-
 def _values(tree):
     snap = {}
     for iid in tree.instances(9000):
@@ -65,10 +59,10 @@ def test_app_api():
     assert tree.get((9000, 1, 2)) == 3.0
     tree.set((9000, 1, 3), "66:0")
     assert tree.get((9000, 1, 3)) == Objlnk(66, 0)
-    assert _raises(BadRequest, tree.set, (9000, 1, 1), 11)
-    assert _raises(BadRequest, tree.create_instance, 3, 1)
-    assert _raises(BadRequest, tree.create_instance, 9000, 5, {0: "x"})
-    assert _raises(NotFound, tree.get, (9000, 1, 0))
+    assert raises(BadRequest, tree.set, (9000, 1, 1), 11)
+    assert raises(BadRequest, tree.create_instance, 3, 1)
+    assert raises(BadRequest, tree.create_instance, 9000, 5, {0: "x"})
+    assert raises(NotFound, tree.get, (9000, 1, 0))
     assert tree.drain_changes() == [(9000, 1)]
 
 
@@ -80,8 +74,8 @@ def test_read():
                                  ((3, 0, 13), t.T_TIME, 1700000000)]
     tree.set((9000, 0, 8), {})
     assert tree.read((9000, 0, 8)) == [((9000, 0, 8), t.T_INTEGER, None)]
-    assert _raises(MethodNotAllowed, tree.read, (3, 0, 4))
-    assert _raises(NotFound, tree.read, (3, 0, 99))
+    assert raises(MethodNotAllowed, tree.read, (3, 0, 4))
+    assert raises(NotFound, tree.read, (3, 0, 99))
 
 
 def test_write_replace_and_partial():
@@ -105,7 +99,7 @@ def test_write_all_or_nothing():
         ([((9000, 0, 8, 3), 3), ((9000, 0, 5), "not bytes")], BadRequest),
     ]
     for items, error in bad:
-        assert _raises(error, tree.write, (9000, 0), items, True)
+        assert raises(error, tree.write, (9000, 0), items, True)
         assert _values(tree) == before
     assert tree.drain_changes() == []
 
@@ -115,17 +109,17 @@ def test_create_delete_execute():
     tree.deny_delete((3, 0))
     assert tree.create(9000, None, [((9000, 1, 1), 0), ((9000, 1, 5), b"\x01")]) == 1
     assert tree.get((9000, 1, 5)) == b"\x01"
-    assert _raises(BadRequest, tree.create, 9000, 2, [((9000, 2, 0), "x")])
-    assert _raises(MethodNotAllowed, tree.create, 3, None, [])
-    assert _raises(MethodNotAllowed, tree.delete, (3, 0))
+    assert raises(BadRequest, tree.create, 9000, 2, [((9000, 2, 0), "x")])
+    assert raises(MethodNotAllowed, tree.create, 3, None, [])
+    assert raises(MethodNotAllowed, tree.delete, (3, 0))
     assert tree.delete((9000, 1)) == [(9000, 1)]
     calls = []
     tree.on_execute((3, 0, 4), lambda path, args: calls.append(args))
     tree.execute((3, 0, 4), b"1='x',2")
     assert calls == [[(1, "x"), (2, None)]]
     tree.on_execute((3, 0, 4), lambda path, args: 1 // 0)
-    assert _raises(InternalServerError, tree.execute, (3, 0, 4), b"")
-    assert _raises(MethodNotAllowed, tree.execute, (3, 0, 13), b"")
+    assert raises(InternalServerError, tree.execute, (3, 0, 4), b"")
+    assert raises(MethodNotAllowed, tree.execute, (3, 0, 13), b"")
 
 
 def test_hooks():
@@ -138,7 +132,7 @@ def test_hooks():
 
     tree.on_write((9000,), check)
     tree.on_written((9000,), lambda path, value: seen.append((path, value)))
-    assert _raises(BadRequest, tree.write, (9000, 0, 0), [((9000, 0, 0), "veto")], True)
+    assert raises(BadRequest, tree.write, (9000, 0, 0), [((9000, 0, 0), "veto")], True)
     tree.write((9000, 0, 0), [((9000, 0, 0), "ok")], True)
     assert seen == [((9000, 0, 0), "ok")]
 
@@ -148,7 +142,7 @@ def test_execute_args():
     assert parse_args(b"2='10.3'") == [(2, "10.3")]
     assert parse_args(b"0,1,2,3,4") == [(0, None), (1, None), (2, None), (3, None), (4, None)]
     for bad in (b"10", b"1='a", b"1=x", b"1,,2", b"a", b"1,", b"1='a b'"):
-        assert _raises(BadRequest, parse_args, bad)
+        assert raises(BadRequest, parse_args, bad)
     args = [(0, None), (7, "a=b&c"), (9, "")]
     assert parse_args(format_args(args)) == args
 

@@ -3,6 +3,7 @@
 Plain script: every top-level ``test_*`` function is run by tests/test_micropython.py.
 """
 
+from mpcheck import raises
 from spec_vectors import (
     DEVICE_TLV_HEX,
     DEVICE_TLV_OBJECT_HEX,
@@ -37,14 +38,6 @@ def device_type(path):
 
 def obj66_type(path):
     return OBJ66_TYPES.get(path[2])
-
-
-def raises(exc, fn, *args):
-    try:
-        fn(*args)
-    except exc:
-        return True
-    return False
 
 
 def reencode(values, types, base, size):

@@ -73,11 +73,6 @@ def is_critical(number):
     return number & 1 == 1
 
 
-def is_unsafe(number):
-    """Bit 1 set = unsafe to forward (RFC 7252 §5.4.6)."""
-    return number & 2 == 2
-
-
 def option_name(number):
     return OPTION_NAMES.get(number, "Option%d" % number)
 
