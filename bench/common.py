@@ -32,7 +32,7 @@ def meter_core(endpoint: str, server_uri: str, server_addr: tuple[str, int],
     """
     tree, _ = build_meter_tree("3phase", endpoint, server_uri, seed=seed)
     core = ClientCore(ClientConfig(endpoint, block_size=block_size), tree, random.Random(seed))
-    core.set_server(1, server_addr)
+    core.set_address(1, server_addr)
     return core
 
 

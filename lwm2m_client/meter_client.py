@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from lwm2m_client.aio.common import Addr, ServerUriError, parse_server_uri, resolve
 from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.client import setup
+from lwm2m_client.core.client.client import LwM2MClient
 from lwm2m_client.core.client.engine import ClientConfig, ClientCore
 from lwm2m_client.core.content import (
     CF_LWM2M_CBOR,
@@ -189,8 +190,8 @@ class MeterClient:
         formats = advertised_formats(version, preferred_format) if advertise_formats else None
         self.config = ClientConfig(endpoint, version=version, preferred_format=preferred_format,
                                    advertise_formats=formats)
-        self.core = ClientCore(self.config, self.tree, random.Random(seed),
-                               external=adapter != "udp")
+        layer = ClientCore if adapter == "udp" else LwM2MClient
+        self.core = layer(self.config, self.tree, random.Random(seed))
         self.adapter: Any = None
         self.server_addr: Optional[Addr] = None
         self.location: Optional[list[str]] = None
@@ -217,7 +218,7 @@ class MeterClient:
             self.server_addr = await resolve(self.host, self.port)
         except ServerUriError as exc:
             raise ConfigError(f"server {self.server_uri}: {exc}") from None
-        self.core.set_server(1, self.server_addr)
+        self.core.set_address(1, self.server_addr)
         # Listen on every interface of the server's address family: a remote server must
         # be reachable, and replies then come from the address the server was given.
         local = ("::" if ":" in self.server_addr[0] else "0.0.0.0", 0)

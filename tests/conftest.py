@@ -21,10 +21,10 @@ import pytest
 from hypothesis import settings
 
 from lwm2m_client.aio.aiocoap_client import AiocoapClient
-from lwm2m_client.aio.common import parse_server_uri, resolve
 from lwm2m_client.aio.udp import UdpClient
 from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.client import setup
+from lwm2m_client.core.client.client import LwM2MClient
 from lwm2m_client.core.client.engine import ClientConfig, ClientCore
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.models import shipped_objects
@@ -90,11 +90,11 @@ async def start_client(lwm2m_server: LwM2MServer, adapter: str
     started: List[Client] = []
 
     async def start(endpoint: str = "meter-1", **config: Any) -> Client:
-        _, host, port = parse_server_uri(lwm2m_server.uri)
         tree = build_client_tree(lwm2m_server.uri)
-        core = ClientCore(ClientConfig(endpoint, **config), tree, random.Random(endpoint),
-                          external=adapter == "aiocoap")
-        core.set_server(1, await resolve(host, port))
+        # The aiocoap adapter drives the message-level client; the lean one the
+        # datagram-level core. Either resolves the account's URI from /0/0/0 itself.
+        layer = LwM2MClient if adapter == "aiocoap" else ClientCore
+        core = layer(ClientConfig(endpoint, **config), tree, random.Random(endpoint))
         client: Client = AiocoapClient(core) if adapter == "aiocoap" else UdpClient(core)
         started.append(client)
         await client.start()

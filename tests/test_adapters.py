@@ -258,7 +258,9 @@ def test_message_conversions_keep_options_but_block_wise_ones():
     assert converted.opt.location_path == ("19", "7")
 
 
-def test_aiocoap_client_needs_an_external_core():
+def test_aiocoap_client_runs_the_message_level_client():
+    # aiocoap brings its own CoAP layer: a ClientCore (the core's own CoAP endpoint
+    # under the client) is refused with a message that says what to pass instead.
     core = ClientCore(ClientConfig("x"), ObjectTree([]), random.Random(0))
-    with pytest.raises(ValueError):
-        AiocoapClient(core)
+    with pytest.raises(TypeError, match="LwM2MClient"):
+        AiocoapClient(core)  # type: ignore[arg-type]

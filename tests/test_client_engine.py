@@ -33,7 +33,7 @@ class Client:
         self.tree = tree
         self.core = ClientCore(ClientConfig("c1", version=version, block_size=block_size,
                                             max_body=1024, jitter=0), tree, random.Random(5))
-        self.core.set_server(1, SERVER)
+        self.core.set_address(1, SERVER)
         self.now = 1000
         self.core.start(self.now)
         self.core.handle_timer(self.core.get_timer())
@@ -109,7 +109,7 @@ def test_update_answer_arriving_after_disable_is_not_the_deregister_answer():
     client = Client()
     client.register()
     reg = client.core.registration(1)
-    reg.trigger_update(client.now)
+    client.core.trigger_update(client.now)
     (update,) = client.sent()
     # The server executes Disable (/1/0/4) while its answer to the Update is on the way.
     answer, deregister = client.request(m.POST, "/1/0/4")

@@ -61,7 +61,7 @@ class Meter:
         self.tree = tree
         self.core = ClientCore(ClientConfig("fuzz-1", block_size=64, max_body=1024,
                                             jitter=0), tree, random.Random(5))
-        self.core.set_server(1, SERVER)
+        self.core.set_address(1, SERVER)
         self.now = T0
         self._register()
 
@@ -90,7 +90,7 @@ class Meter:
         assert self.registration.state == reg_fsm.ST_REGISTERED
 
     def snapshot(self) -> Any:
-        return copy.deepcopy((self.tree._data, self.core.attributes._entries))
+        return copy.deepcopy((self.tree._data, self.core.client.attributes._entries))
 
     def feed(self, data: bytes, src: tuple[str, int] = SERVER) -> list[Message]:
         """Deliver ``data``; return what the client sent back (all of it to ``src``)."""

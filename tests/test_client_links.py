@@ -13,7 +13,11 @@ from spec_vectors import (
 )
 
 from lwm2m_client.core.client.attributes import MAX_INT_ATTR, AttributeStore, parse_query
-from lwm2m_client.core.client.links import discover_links, register_links
+from lwm2m_client.core.client.links import (
+    ENABLER_OBJECT_VERSIONS,
+    discover_links,
+    register_links,
+)
 from lwm2m_client.core.content.link import decode_links, encode_links
 from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.model import OP_E, OP_R, OP_RW, ObjectDef, ResourceDef
@@ -120,12 +124,21 @@ def test_discover_resource() -> None:
 
 
 def test_discover_object_version_and_empty_object() -> None:
+    # Firmware Update 1.2 is in no Core TS yet: a 1.2 client announces 1.1, a 1.1
+    # client 1.0 (which needs no ver), a 1.0 client nothing at all.
     tree = ObjectTree([_device("1.1"), _obj(5, "1.2")])
     store = AttributeStore()
     store.write(1, (5,), {"pmax": 30})
-    assert _encode(discover_links(tree, store, 1, (5,))) == "</5>;ver=1.2;pmax=30"
+    assert _encode(discover_links(tree, store, 1, (5,), version="1.2")) == (
+        "</5>;ver=1.1;pmax=30")
+    assert _encode(discover_links(tree, store, 1, (5,), version="1.1")) == "</5>;pmax=30"
+    assert _encode(discover_links(tree, store, 1, (5,), version="1.0")) == "</5>;pmax=30"
     tree.create_instance(3, 0, {16: "U"})
-    assert _encode(discover_links(tree, store, 1, (3,))) == "</3>;ver=1.1,</3/0>,</3/0/16>"
+    for version in ("1.1", "1.2"):
+        assert _encode(discover_links(tree, store, 1, (3,), version=version)) == (
+            "</3>;ver=1.1,</3/0>,</3/0/16>")
+    assert _encode(discover_links(tree, store, 1, (3,), version="1.0")) == (
+        "</3>,</3/0>,</3/0/16>")
 
 
 def test_discover_errors() -> None:
@@ -192,9 +205,16 @@ def test_register_server_object_version() -> None:
     tree = _register_tree("1.0")
     assert _encode(register_links(tree)).startswith("</1>;ver=1.0,</1/0>,</1/1>,</2/0>")
     tree = _register_tree("1.1")
-    for version in ("1.0", "1.1", "1.2"):
+    # A 1.1 Server object: the version of 1.1 (and so also announced as 1.1 by a 1.2
+    # client, where a missing ver would mean 1.2); LwM2M 1.0 has no ver at all.
+    for version in ("1.1", "1.2"):
         assert _encode(register_links(tree, version)).startswith(
             "</1>;ver=1.1,</1/0>,</1/1>,</2/0>")
+    assert _encode(register_links(tree, "1.0")).startswith("</1/0>,</1/1>,</2/0>")
+    # A 1.2 Server object registered as 1.1 announces the 1.1 it is compatible with.
+    tree = _register_tree("1.2")
+    assert _encode(register_links(tree, "1.1")).startswith("</1>;ver=1.1,</1/0>")
+    assert _encode(register_links(tree, "1.2")).startswith("</1>;ver=1.2,</1/0>")
 
 
 def test_register_leshan_shape() -> None:
@@ -229,13 +249,20 @@ def test_register_never_lists_security_or_oscore() -> None:
         register_links(tree, "1.3")
 
 
-_OIDS = st.lists(st.integers(0, 40000), unique=True, max_size=8)
+_OIDS = st.lists(st.one_of(st.integers(0, 8), st.integers(0, 40000)), unique=True,
+                 max_size=8)
+
+
+def _major_minor(ver: str) -> tuple[int, int]:
+    major, minor = ver.split(".")
+    return int(major), int(minor)
 
 
 @settings(max_examples=200, deadline=None)
 @given(_OIDS, st.data())
 def test_register_shapes(oids: list, data: st.DataObject) -> None:
-    versions = {oid: data.draw(st.sampled_from(["1.0", "1.0", "1.1", "2.3"])) for oid in oids}
+    versions = {oid: data.draw(st.sampled_from(["1.0", "1.0", "1.1", "1.3", "2.3"]))
+                for oid in oids}
     tree = ObjectTree([_obj(oid, versions[oid]) for oid in oids])
     instances = {}
     for oid in oids:
@@ -249,7 +276,12 @@ def test_register_shapes(oids: list, data: st.DataObject) -> None:
         if oid in (0, 21):
             continue
         ver = versions[oid]
-        announce = ver != "1.0" or (oid == 1 and ver != version)
+        published = ENABLER_OBJECT_VERSIONS[version].get(oid)
+        if published is not None and _major_minor(ver)[0] == _major_minor(published)[0] \
+                and _major_minor(ver) > _major_minor(published):
+            ver = published
+        announce = version != "1.0" and (
+            ver != "1.0" or (oid in (0, 1) and ver != published))
         if announce or not instances[oid]:
             expected.append((f"/{oid}", {"ver": ver} if announce else {}))
         expected += [(f"/{oid}/{iid}", {}) for iid in sorted(instances[oid])]

@@ -59,7 +59,7 @@ class Meter:
         setup.add_connectivity(tree)
         self.tree = tree
         self.core = ClientCore(ClientConfig(ep, jitter=jitter), tree, rng)
-        self.core.set_server(1, SERVER)
+        self.core.set_address(1, SERVER)
 
     def _reboot(self) -> None:
         self.reboots += 1

@@ -17,6 +17,7 @@ from lwm2m_client.core.coap.events import (
 )
 from lwm2m_client.core.coap.message import Message, decode, to_bytes
 from lwm2m_client.core.coap.messaging import DedupCache, Endpoint, EndpointBusy, Tuning
+from lwm2m_client.core.errors import DecodeError
 
 CLIENT = ("10.0.0.1", 56830)
 SERVER = ("10.0.0.2", 5683)
@@ -153,7 +154,10 @@ def test_separate_response_non_and_con_response_before_ack():
 
 
 def test_response_timeout_after_empty_ack():
-    ep = Endpoint(random.Random(1), Tuning(exchange_lifetime=5000))
+    # EXCHANGE_LIFETIME = 1000 * (2**1 - 1) * 1.0 + 2 * 1500 + 1000 = 5000 (RFC 7252 §4.8.2).
+    tuning = Tuning(ack_timeout=1000, ack_random_factor=1.0, max_retransmit=1, max_latency=1500)
+    assert tuning.exchange_lifetime == 5000
+    ep = Endpoint(random.Random(1), tuning)
     token = ep.request(get("/x"), SERVER, 0)
     mid = decode(ep.datagrams_to_send()[0][0]).mid
     ep.receive(to_bytes(Message(m.ACK, m.EMPTY, mid)), SERVER, 10)
@@ -221,7 +225,10 @@ def test_duplicate_before_the_response_is_ignored():
 
 
 def test_non_dedup_within_non_lifetime():
-    ep = Endpoint(random.Random(1), Tuning(non_lifetime=1000))
+    # NON_LIFETIME = 100 * (2**2 - 1) * 1.0 + 700 = 1000 (RFC 7252 §4.8.2).
+    tuning = Tuning(ack_timeout=100, ack_random_factor=1.0, max_retransmit=2, max_latency=700)
+    assert tuning.non_lifetime == 1000
+    ep = Endpoint(random.Random(1), tuning)
     req = to_bytes(Message(m.NON, m.GET, 0x3333, b"t"))
     assert len(ep.receive(req, CLIENT, 0)) == 1
     assert ep.receive(req, CLIENT, 999) == []
@@ -280,6 +287,125 @@ def test_bad_critical_option_gets_4_02():
     req.options = [(2050, b"x")]  # elective: ignored, request delivered
     req.mid = 0x12
     assert len(ep.receive(to_bytes(req), CLIENT, 0)) == 1
+
+
+# --- malformed messages (RFC 7252 §3, §4.1, §4.2, §4.3) -----------------------------
+
+MALFORMED_CON = [
+    "40011234f0",      # option delta nibble 15 without being the payload marker (§3.1)
+    "400112340f",      # option length nibble 15 (§3.1)
+    "40011234ff",      # payload marker with a zero-length payload (§3)
+    "40011234d1",      # extended option delta missing (§3.1)
+    "40011234b5616263",  # option value runs past the end
+    "40011234e0ffff",  # option number 65535 + 269: above the 16-bit range
+    "42011234aa",      # token runs past the end
+    "49011234",        # token length 9-15 is reserved: a format error (§3)
+    "4f0112340102030405060708090a0b0c0d0e0f",
+    "41001234aa",      # Empty message with a token (§4.1)
+    "40001234ff01",    # Empty message with bytes after the message ID (§4.1)
+]
+
+
+@pytest.mark.parametrize("hexdata", MALFORMED_CON)
+def test_malformed_con_is_rejected_with_rst(hexdata):
+    # §4.2: a CON that has a message format error is rejected with a matching Reset.
+    ep = Endpoint(random.Random(1))
+    assert ep.receive(bytes.fromhex(hexdata), CLIENT, 0) == []
+    assert ep.datagrams_to_send() == [(bytes.fromhex("70001234"), CLIENT)]
+
+
+def test_con_with_malformed_option_answers_a_4_byte_rst_with_its_mid():
+    ep = Endpoint(random.Random(1))
+    req = to_bytes(Message(m.CON, m.GET, 0xBEEF, b"tok", [(11, b"3")])) + b"\xf0"
+    assert ep.receive(req, SERVER, 0) == []
+    ((data, addr),) = ep.datagrams_to_send()
+    assert addr == SERVER and len(data) == 4
+    assert decode(data) == Message(m.RST, m.EMPTY, 0xBEEF)  # Empty: no token, 0.00
+
+
+@pytest.mark.parametrize("hexdata", [
+    "50011234f0", "50011234ff", "51001234aa", "59011234",  # NON: silently ignored (§4.3)
+    "60451234f0", "61001234aa", "69451234",                # ACK: silently ignored (§4.2)
+    "70001234ff01", "71001234aa", "79001234",              # RST: silently ignored (§4.2)
+])
+def test_malformed_non_ack_rst_get_nothing(hexdata):
+    ep = Endpoint(random.Random(1))
+    assert ep.receive(bytes.fromhex(hexdata), CLIENT, 0) == []
+    assert ep.datagrams_to_send() == []
+
+
+@pytest.mark.parametrize("hexdata", [
+    "", "40", "4001", "400112",           # shorter than the header: no MID to echo
+    "80011234f0", "00011234", "c0001234",  # version not 1: silently ignored (§3)
+])
+def test_unreadable_header_gets_nothing(hexdata):
+    ep = Endpoint(random.Random(1))
+    assert ep.receive(bytes.fromhex(hexdata), CLIENT, 0) == []
+    assert ep.datagrams_to_send() == []
+
+
+def test_malformed_con_is_not_remembered_as_seen():
+    # Each copy is rejected again (§4.5: duplicates get the same Reset), and a
+    # well-formed CON reusing the MID is a new message, not a duplicate.
+    ep = Endpoint(random.Random(1))
+    bad = bytes.fromhex("40011234f0")
+    ep.receive(bad, CLIENT, 0)
+    ep.receive(bad, CLIENT, 1)
+    assert ep.datagrams_to_send() == [(bytes.fromhex("70001234"), CLIENT)] * 2
+    (ev,) = ep.receive(to_bytes(Message(m.CON, m.GET, 0x1234, b"t")), CLIENT, 2)
+    assert isinstance(ev, RequestReceived)
+
+
+def test_rst_flood_is_bounded_by_the_send_queue():
+    ep = Endpoint(random.Random(1), send_capacity=3)
+    sent = 0
+    for mid in range(10):
+        data = bytes.fromhex(f"4001{mid:04x}f0")
+        sent += len(data)
+        ep.receive(data, CLIENT, 0)
+    out = ep.datagrams_to_send()
+    assert [d for d, _ in out] == [bytes.fromhex(f"7000{mid:04x}") for mid in range(3)]
+    assert ep.dropped == 7
+    assert sum(len(d) for d, _ in out) < sent  # never more bytes out than in
+
+
+def _header_then_garbage(spec):
+    mtype, tkl, code, mid, rest = spec
+    return bytes((0x40 | mtype << 4 | tkl, code, mid >> 8, mid & 0xFF)) + rest
+
+
+GARBAGE = st.one_of(
+    st.binary(max_size=24),
+    st.tuples(st.integers(0, 3), st.integers(0, 15), st.integers(0, 255),
+              st.integers(0, 0xFFFF), st.binary(max_size=24)).map(_header_then_garbage),
+)
+
+
+@settings(max_examples=500)
+@given(GARBAGE)
+def test_any_garbage_gets_at_most_one_rst_or_nothing(data):
+    ep = Endpoint(random.Random(1))
+    ep.receive(data, CLIENT, 0)  # never raises
+    out = ep.datagrams_to_send()
+    assert len(out) <= 1 and all(addr == CLIENT for _, addr in out)
+    con = len(data) >= 4 and data[0] >> 4 == 0x4  # version 1, type CON
+    try:
+        msg = decode(data)
+    except DecodeError:
+        # Undecodable: exactly the 4-byte RST echoing the MID for a CON, else nothing.
+        assert out == ([(bytes((0x70, 0, data[2], data[3])), CLIENT)] if con else [])
+        return
+    if not con:
+        assert out == []  # NON, ACK and RST are never answered by an idle endpoint
+    elif out:
+        reply = decode(out[0][0])
+        assert reply.mid == msg.mid
+        if len(out[0][0]) == 4 and reply.mtype == m.RST:
+            assert reply == Message(m.RST, m.EMPTY, msg.mid)
+        else:
+            # The only other answer: 4.02 to a CON request with an unknown critical
+            # option, piggybacked on the ACK (RFC 7252 §5.4.1).
+            assert reply == Message(m.ACK, m.BAD_OPTION, msg.mid, msg.token)
 
 
 def test_garbage_never_raises():

@@ -1,11 +1,11 @@
 """Full-featured asyncio adapter: the client core on aiocoap's CoAP stack.
 
 One aiocoap server context, bound to one UDP socket, both serves the LwM2M Server's
-requests and sends the core's Register/Update/De-register, so the server reaches the
-client at the address it registered from (LwM2M Transport 1.1 section 6.4.3). The core
-runs in its message-level mode (``ClientCore(..., external=True)``): aiocoap owns
-messaging, deduplication, retransmission (with its default parameters) and block-wise
-transfer both ways (RFC 7959), so the core sees and returns whole bodies.
+requests and sends the client's Register/Update/De-register, so the server reaches the
+client at the address it registered from (LwM2M Transport 1.1 section 6.4.3). It drives
+the message-level :class:`~lwm2m_client.core.client.client.LwM2MClient` directly:
+aiocoap owns messaging, deduplication, retransmission (with its default parameters) and
+block-wise transfer both ways (RFC 7959), so the client sees and returns whole bodies.
 
 The public surface matches :class:`lwm2m_client.aio.udp.UdpClient`: ``start()``,
 ``stop(timeout)``, ``close()``, ``wait_for(kind, timeout)`` and ``address``.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from typing import Any, Optional, Set, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import aiocoap
 import aiocoap.error
@@ -25,8 +25,9 @@ from aiocoap.numbers.optionnumbers import OptionNumber
 from aiocoap.optiontypes import BlockOption
 from aiocoap.util import hostportjoin, hostportsplit
 
+from lwm2m_client.aio.aiocoap_tolerance import drop_inert_get_options, tag_blocks
 from lwm2m_client.aio.common import AdapterBase, Addr, EventCallback, normalise
-from lwm2m_client.core.client.engine import ClientCore
+from lwm2m_client.core.client.client import LwM2MClient
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
 
@@ -84,7 +85,7 @@ def to_aiocoap(msg: m.Message, **kwargs: Any) -> aiocoap.Message:
     return message
 
 
-class _Site(aiocoap.resource.Resource):
+class _Site(aiocoap.resource.Resource):  # type: ignore[misc]  # aiocoap is untyped
     """Every path of the context: each request goes to the core. aiocoap assembles
     Block1 requests before ``render`` and serves Block2 from the whole answer."""
 
@@ -92,22 +93,32 @@ class _Site(aiocoap.resource.Resource):
         super().__init__()
         self.runner = runner
 
+    async def render_to_pipe(self, pipe: Any) -> None:
+        # Before aiocoap's Block2 cache keys the request: a follow-up GET for block n
+        # must find block 0's answer even with a stray Content-Format or ETag on it
+        # (RFC 7252 section 5.10.3, RFC 7959 section 2.4; see aiocoap_tolerance).
+        drop_inert_get_options(pipe.request)
+        await super().render_to_pipe(pipe)
+
     async def render(self, request: aiocoap.Message) -> aiocoap.Message:
         response = self.runner._serve(request)
-        szx = self.runner.core.config.szx
-        if response.code.is_successful() and request.opt.block2 is None and \
-                len(response.payload) > self.runner.core.config.block_size:
-            # Keep to the client's block size (ClientConfig.block_size) like the core's
-            # own Block2 does: aiocoap splits an answer larger than the request's Block2
-            # size, so the request (the one its Block2 cache handed here) asks for block
-            # 0 of that size, as a server may do in advance (RFC 7959 §2.4).
-            request.opt.block2 = BlockOption.BlockwiseTuple(0, False, szx)
+        config = self.runner.core.config
+        if response.code.is_successful() and len(response.payload) > config.block_size:
+            asked = request.opt.block2
+            if asked is None or (asked.block_number == 0 and asked.size_exponent > config.szx):
+                # Keep to the client's block size (ClientConfig.block_size) like the
+                # core's own Block2 does: aiocoap cuts the answer at the request's Block2
+                # size, so the request (the one its Block2 cache handed here) asks for
+                # block 0 of the client's size, as the server may answer a larger one
+                # (RFC 7959 §2.4).
+                request.opt.block2 = BlockOption.BlockwiseTuple(0, False, config.szx)
+        tag_blocks(request, response)
         return response
 
 
 class AiocoapClient(AdapterBase):
-    """Runs ``core`` (built with ``external=True``) on an aiocoap context bound to
-    ``local_addr``.
+    """Runs the message-level ``client`` on an aiocoap context bound to ``local_addr``;
+    ``client.core`` is the same object (the name every adapter uses).
 
     ``on_event`` receives every core event (after it was logged). ``await start()``
     binds and starts registration; ``await stop()`` de-registers (waiting up to
@@ -120,13 +131,15 @@ class AiocoapClient(AdapterBase):
     peer waits in vain for the separate response -- the closest aiocoap has to silence.
     """
 
-    def __init__(self, core: ClientCore, local_addr: Tuple[str, int] = ("127.0.0.1", 0),
+    def __init__(self, client: LwM2MClient, local_addr: Tuple[str, int] = ("127.0.0.1", 0),
                  on_event: Optional[EventCallback] = None) -> None:
-        if not core.external:
-            raise ValueError("AiocoapClient needs a ClientCore built with external=True")
-        super().__init__(core, local_addr, on_event)
+        if not isinstance(client, LwM2MClient):
+            raise TypeError("AiocoapClient runs an LwM2MClient (aiocoap is its CoAP "
+                            "stack), not %s" % type(client).__name__)
+        super().__init__(client, local_addr, on_event)
+        self.core: LwM2MClient = client
         self.context: Optional[aiocoap.Context] = None
-        self._exchanges: Set[asyncio.Task[None]] = set()
+        self._exchanges: Dict[Any, asyncio.Task[None]] = {}
         self._shutdown: Optional[asyncio.Task[None]] = None
 
     @property
@@ -144,14 +157,18 @@ class AiocoapClient(AdapterBase):
         # udp6 alone: the default server transports would open TCP and TLS listeners too.
         self.context = await aiocoap.Context.create_server_context(
             _Site(self), bind=self.local_addr, transports=["udp6"])
-        self.core.start(self.now_ms())
-        self._pump()
+        try:
+            await self._start_core()
+        except BaseException:
+            self.close()
+            await self._closed()
+            raise
 
     def close(self) -> None:
         """Stop at once, without De-register. The socket closes in a task (aiocoap's
         shutdown is a coroutine) that :meth:`stop` awaits."""
         self._cancel_timer()
-        for task in self._exchanges:
+        for task in self._exchanges.values():
             task.cancel()
         self._exchanges.clear()
         if self.context is not None:
@@ -212,8 +229,8 @@ class AiocoapClient(AdapterBase):
 
     def _spawn(self, key: Any, msg: m.Message, addr: Addr) -> None:
         task = asyncio.ensure_future(self._exchange(key, msg, addr))
-        self._exchanges.add(task)
-        task.add_done_callback(self._exchanges.discard)
+        self._exchanges[key] = task
+        task.add_done_callback(lambda _: self._exchanges.pop(key, None))
 
     # -- driving the core -----------------------------------------------------------
 
@@ -221,5 +238,9 @@ class AiocoapClient(AdapterBase):
         return self.context is not None
 
     def _flush(self) -> None:
-        for key, msg, addr in self.core.take_requests():
+        for key in self.core.requests_to_cancel():
+            task = self._exchanges.pop(key, None)
+            if task is not None:
+                task.cancel()  # superseded: aiocoap stops retransmitting it
+        for key, msg, addr in self.core.requests_to_send():
             self._spawn(key, msg, addr)

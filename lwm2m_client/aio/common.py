@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import socket
 from typing import Any, Callable, Optional, Tuple
 from urllib.parse import urlsplit
@@ -40,6 +41,12 @@ def parse_server_uri(uri: str) -> Tuple[str, str, int]:
     return parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme]
 
 
+async def resolve_uri(uri: str) -> Addr:
+    """The transport address of a server URI (``coap://host:port``)."""
+    _, host, port = parse_server_uri(uri)
+    return await resolve(host, port)
+
+
 async def resolve(host: str, port: int) -> Addr:
     """Resolve once, preferring IPv4; the result matches what ``datagram_received``
     reports for that peer, so the core can compare addresses."""
@@ -72,6 +79,11 @@ def log_event(endpoint: str, event: Any) -> None:
     elif isinstance(event, ev.Deregistered):
         log.info("%s: de-registered from server %d%s", endpoint, event.ssid,
                  " (disabled)" if event.disabled else "")
+    elif isinstance(event, ev.VersionFallback):
+        log.warning("%s: server %d refused LwM2M %s (%s); registering as LwM2M %s",
+                    endpoint, event.ssid, event.refused, code_str(event.code), event.version)
+    elif isinstance(event, ev.AddressNeeded):
+        log.info("%s: resolving server %d at %s", endpoint, event.ssid, event.uri)
     else:
         log.info("%s: %r", endpoint, event)
 
@@ -87,9 +99,22 @@ def dispatch_events(core: Any, endpoint: str, callback: Optional[EventCallback])
             callback(event)
 
 
+def default_rng(seed: Optional[int] = None) -> random.Random:
+    """The random source for message IDs, tokens and jitter: unpredictable by default
+    (RFC 7252 section 5.3.1: a restarted client must not repeat its tokens and message
+    IDs), seeded only when reproducible traffic is asked for."""
+    return random.SystemRandom() if seed is None else random.Random(seed)
+
+
 class AdapterBase:
     """What every asyncio adapter does around the core: one ``loop.call_at`` timer on
     ``core.get_timer()``, event dispatch, waiting for events, and de-registering on stop.
+
+    ``core`` is a :class:`~lwm2m_client.core.client.engine.ClientCore` (datagram level)
+    or a :class:`~lwm2m_client.core.client.client.LwM2MClient` (message level): both
+    have the life-cycle, timer and event methods used here. Server accounts come from
+    the core's tree; the adapter resolves their URIs (at start, and again when an
+    :class:`~lwm2m_client.core.client.events.AddressNeeded` event asks).
 
     A subclass provides ``_running()`` (its socket or context is open), ``_flush()``
     (hand the core's outgoing traffic to the network), ``close()`` and optionally
@@ -105,6 +130,7 @@ class AdapterBase:
         self._timer: Optional[asyncio.TimerHandle] = None
         self._timer_at: Optional[int] = None
         self._changed = asyncio.Event()
+        self._resolving: set[asyncio.Task[None]] = set()
 
     def now_ms(self) -> int:
         assert self._loop is not None, "not started"
@@ -121,6 +147,36 @@ class AdapterBase:
 
     async def _closed(self) -> None:
         return None
+
+    async def _resolve_accounts(self) -> None:
+        """Resolve every account's server URI that has no address yet; an unusable or
+        unresolvable URI raises ServerUriError naming it."""
+        for ssid, uri, addr in self.core.accounts():
+            if addr is None:
+                self.core.set_address(ssid, await resolve_uri(uri))
+
+    async def _start_core(self) -> None:
+        await self._resolve_accounts()
+        self.core.start(self.now_ms())
+        self._pump()
+
+    def _on_core_event(self, event: Any) -> None:
+        if isinstance(event, ev.AddressNeeded):
+            task = asyncio.ensure_future(self._resolve_later(event.ssid, event.uri))
+            self._resolving.add(task)
+            task.add_done_callback(self._resolving.discard)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    async def _resolve_later(self, ssid: int, uri: str) -> None:
+        try:
+            addr = await resolve_uri(uri)
+        except ServerUriError as exc:
+            log.error("%s: server %d: %s", self.core.config.endpoint, ssid, exc)
+            return
+        if self._running():
+            self.core.set_address(ssid, addr, self.now_ms())
+            self._pump()
 
     async def stop(self, timeout: float = 5.0) -> None:
         """De-register from every server (waiting up to ``timeout`` s), then close."""
@@ -174,7 +230,7 @@ class AdapterBase:
         if not self._running():
             return
         self._flush()
-        dispatch_events(self.core, self.core.config.endpoint, self.on_event)
+        dispatch_events(self.core, self.core.config.endpoint, self._on_core_event)
         self._changed.set()
         deadline = self.core.get_timer()
         if deadline == self._timer_at:

@@ -53,8 +53,11 @@ class UdpClient(AdapterBase):
         self._loop = asyncio.get_running_loop()
         self.transport, _ = await self._loop.create_datagram_endpoint(
             lambda: _Protocol(self), local_addr=self.local_addr)
-        self.core.start(self.now_ms())
-        self._pump()
+        try:
+            await self._start_core()
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         self._cancel_timer()

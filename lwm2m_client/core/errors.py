@@ -75,13 +75,19 @@ class DecodeError(BadRequest):
     """The one error every content decoder raises for bad input (maps to 4.00)."""
 
 
-class BufferFull(LwM2MError):
+class BufferFull(Exception):
     """An encoder ran out of room in its caller-provided buffer.
 
-    Not a peer error: the caller catches it to switch to block-wise transfer
-    (RFC 7959). Uncaught, it maps to 4.13, which fits a request body too large to
-    store; a response too large for the client's own buffer is a 5.00 instead,
-    which the request handler answers itself.
+    Neither a peer error nor a misuse: the caller catches it to switch to block-wise
+    transfer (RFC 7959) or to answer with the code that fits (4.13 for a request body
+    too large to store, 5.00 for a response too large for the client's own buffer).
+    It carries no CoAP code on purpose.
     """
 
-    code = 0x8D
+
+class UsageError(ValueError):
+    """The application misused the API (a bad argument, a call in the wrong state).
+
+    Raised at once, never turned into a CoAP response: it is the first of the two error
+    channels of DESIGN.md section 3.5, the peer's errors (LwM2MError) being the second.
+    """

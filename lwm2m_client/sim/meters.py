@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import random
 import zlib
-from typing import Any
+from typing import Any, Callable
 
 from lwm2m_client import __version__
 from lwm2m_client.core.client import setup
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.models import shipped_objects
-from lwm2m_client.sim.base import MANUFACTURER, Meter
+from lwm2m_client.sim.base import MANUFACTURER, Meter, configuration_paths
+from lwm2m_client.sim.clock import CURRENT_TIME, DeviceClock
 from lwm2m_client.sim.power import (  # noqa: F401 - re-exported
     HZ_SWING,
     NOMINAL_HZ,
@@ -52,6 +53,10 @@ METERS: dict[str, type[Meter]] = {
     "gas": GasMeter,
     "water": WaterMeter,
 }
+
+# Object 3 resources 14 and 15 of a new meter: it keeps UTC (ISO 8601 offset, IANA name).
+UTC_OFFSET = "+00:00"
+TIMEZONE = "Etc/UTC"
 
 # Bearer per kind: mains meters on LTE-M (LTE-FDD), battery meters on NB-IoT.
 _BEARERS = {"electricity": setup.BEARER_LTE_FDD, "3phase": setup.BEARER_LTE_FDD,
@@ -79,13 +84,29 @@ def serial_for(kind: str, endpoint: str) -> str:
 def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
                      lifetime: int = 300, binding: str = "U", start_s: float | None = None,
                      psk_identity: str | None = None, psk_key: bytes | None = None,
+                     reboot: Callable[[], None] | None = None,
+                     factory_reset: Callable[[], None] | None = None,
                      ) -> tuple[ObjectTree, Meter]:
     """A whole virtual device: Security and Server accounts for SSID 1 (PSK when
     ``psk_key`` is given, its identity defaulting to the endpoint; NoSec otherwise),
     Device, Connectivity Monitoring and the meter instance; the change log is empty.
 
-    Reboot and Factory Reset have no handler (the runner that owns the client wires
-    them); Current Time is set only when ``start_s`` is given.
+    Reboot ``/3/0/4`` and Factory Reset ``/3/0/5`` are always wired (both are Mandatory
+    in Object 3). ``reboot`` and ``factory_reset`` are the owner's callables without
+    arguments; they run before the 2.04 goes out, so they only schedule the work (the
+    owner that runs the client ends its session and registers afresh). Without them the
+    meter alone answers: Reboot restarts its simulated firmware (:meth:`Meter.reboot`),
+    Factory Reset restores the configuration (:meth:`Meter.factory_reset`) and reboots.
+
+    The settings a factory reset restores: the meter object's writable resources, the
+    Server account's writable resources (``/1/0``: lifetime, binding, default periods
+    ...) and the Device's UTC Offset and Timezone; the Security object, which only a
+    Bootstrap-Server writes, and Current Time, a clock rather than a setting, stay.
+
+    ``meter.clock`` is the :class:`~lwm2m_client.sim.clock.DeviceClock` behind Current
+    Time ``/3/0/13``: a server's Write of it moves the device's time, and the owner
+    publishes it with ``meter.clock.publish(now_s)`` as it ticks. Current Time is set
+    at once only when ``start_s`` is given.
     """
     cls = meter_class(kind)
     defs = shipped_objects()
@@ -95,11 +116,30 @@ def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
                            identity=psk_identity or endpoint, secret_key=psk_key)
     else:
         setup.add_security(tree, 0, server_uri, ssid=1)
-    setup.add_server(tree, 0, 1, lifetime=lifetime, binding=binding)
+    server_iid = setup.add_server(tree, 0, 1, lifetime=lifetime, binding=binding)
     serial = serial_for(kind, endpoint)
     clock = None if start_s is None else (lambda: start_s)
+    # The profiles read time as UTC (sim.profiles): the device says so.
+    device_values: dict[int, Any] = {14: UTC_OFFSET, 15: TIMEZONE}
+    device_values.update(cls.device_values)
+
+    # The handlers run on the server's Execute, long after `meter` below exists.
+    def on_reboot() -> None:
+        if reboot is not None:
+            reboot()
+        else:
+            meter.reboot()
+
+    def on_factory_reset() -> None:
+        if factory_reset is not None:
+            factory_reset()
+        else:
+            meter.factory_reset()
+            meter.reboot()
+
     setup.add_device(tree, MANUFACTURER, cls.model, serial, __version__, clock=clock,
-                     binding=binding, values=cls.device_values)
+                     binding=binding, values=device_values, reboot=on_reboot,
+                     factory_reset=on_factory_reset)
     rng = random.Random(f"connectivity:{seed}")
     setup.add_connectivity(
         tree, bearer=_BEARERS[kind], signal=rng.randint(-110, -70),
@@ -107,5 +147,8 @@ def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
         link_quality=rng.randint(0, 100), apn="meters.iot", cell_id=rng.randint(1, 0xFFFFFFF),
         mnc=1, mcc=1)
     meter = cls(tree, seed=seed, start_s=start_s, serial=serial)
+    meter.settings.capture(configuration_paths(tree, 1, server_iid))
+    meter.settings.capture(configuration_paths(tree, 3, 0, exclude=(CURRENT_TIME[2],)))
+    meter.clock = DeviceClock(tree)
     tree.drain_changes()
     return tree, meter

@@ -104,6 +104,11 @@ class VolumeMeter(Meter):
     def _pulse_ratio_written(self, path: tuple[int, ...], value: Any) -> None:
         self.pulse_ratio = value
 
+    def _settings_restored(self) -> None:
+        # Pulse ratio and Type of meter are the settings (the writable resources); the
+        # pulse count already made stays, counted on at the factory ratio.
+        self.pulse_ratio = self.tree.get(self.path(6))
+
 
 class GasMeter(VolumeMeter):
     """A household gas meter, Object 3423: heating with a strong seasonal swing."""

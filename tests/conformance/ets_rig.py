@@ -144,7 +144,7 @@ class Rig:
         config = ClientConfig(ENDPOINT, version=self.version, block_size=self.block_size,
                               jitter=0.0)
         core = ClientCore(config, self.tree, random.Random(7))
-        core.set_server(SSID, ("127.0.0.1", self.server.port))
+        core.set_address(SSID, ("127.0.0.1", self.server.port))
         return core
 
     def _reboot(self) -> None:

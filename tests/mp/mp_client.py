@@ -63,7 +63,7 @@ def _client():
     tree.create_instance(3, 0, {0: "ACME", 1: "M1", 2: "SN-7", 3: "1.0",
                                 11: {0: 0}, 14: "+01:00", 16: "U"})
     core = ClientCore(ClientConfig("mp-meter"), tree, Lcg(7))
-    core.set_server(1, SERVER)
+    core.set_address(1, SERVER)
     return core, tree
 
 

@@ -63,7 +63,7 @@ class _Meter:
         setup.add_device(tree, "ACME", "M1", "SN1", "1.0", reboot=self._reboot)
         self.tree = tree
         self.core = ClientCore(ClientConfig("mp-1", jitter=0), tree, _Lcg(11))
-        self.core.set_server(1, SERVER)
+        self.core.set_address(1, SERVER)
         self.now = 0
         self.core.start(0)
         self.core.handle_timer(self.core.get_timer())

@@ -6,7 +6,7 @@ from lwm2m_client.core.coap import options as o
 from lwm2m_client.core.coap.events import RequestReceived, RequestTimedOut, ResponseReceived
 from lwm2m_client.core.coap.message import Message, decode, encode_into, to_bytes
 from lwm2m_client.core.coap.messaging import Endpoint, Tuning
-from lwm2m_client.core.errors import BufferFull, DecodeError
+from lwm2m_client.core.errors import BufferFull, DecodeError, UsageError
 
 A = ("10.0.0.1", 5683)
 B = ("10.0.0.2", 5683)
@@ -116,6 +116,35 @@ def test_ping_rst():
     ep = Endpoint(Lcg(4))
     assert ep.receive(unhex("40001234"), A, 0) == []
     assert ep.datagrams_to_send() == [(unhex("70001234"), A)]
+
+
+def test_malformed_con_gets_rst():
+    # RFC 7252 §4.2: a CON with a message format error is rejected with an Empty RST
+    # echoing its MID; a malformed NON is silently ignored (§4.3); under 4 bytes there
+    # is no MID to echo.
+    ep = Endpoint(Lcg(5))
+    for text in ("40011234f0", "40011234ff", "41001234aa", "49011234"):
+        assert ep.receive(unhex(text), A, 0) == []
+        assert ep.datagrams_to_send() == [(unhex("70001234"), A)], text
+    for text in ("50011234f0", "60451234f0", "70001234aa", "400112", "80011234f0"):
+        assert ep.receive(unhex(text), A, 0) == []
+        assert ep.datagrams_to_send() == [], text
+
+
+def test_tuning_derived_values():
+    t = Tuning()
+    assert (t.max_transmit_span, t.max_transmit_wait, t.max_rtt) == (45000, 93000, 202000)
+    assert (t.exchange_lifetime, t.non_lifetime) == (247000, 145000)
+    t = Tuning(ack_timeout=100, ack_random_factor=1.1, max_retransmit=3)
+    assert (t.max_transmit_span, t.max_transmit_wait, t.exchange_lifetime) == (770, 1650, 200870)
+    for kwargs in ({"ack_timeout": 0}, {"ack_random_factor": 0.5}, {"nstart": 0},
+                   {"max_retransmit": -1}, {"token_length": 9}, {"max_message_size": 63}):
+        try:
+            Tuning(**kwargs)
+        except UsageError as e:
+            assert list(kwargs)[0] in str(e)
+            continue
+        raise AssertionError(kwargs)
 
 
 def test_blockwise_round_trip():

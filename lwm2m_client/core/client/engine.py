@@ -2,8 +2,9 @@
 
 Bytes and time go in, bytes, deadlines and events come out::
 
-    core = ClientCore(config, tree, rng)
-    core.set_server(ssid, addr)               # addr is opaque: whatever the adapter uses
+    core = ClientCore(config, tree, rng)      # accounts come from /0 and /1 of the tree
+    for ssid, uri, _ in core.accounts():
+        core.set_address(ssid, addr)          # addr is opaque: whatever the adapter uses
     core.start(now_ms)
     core.receive_datagram(data, addr, now_ms)
     for data, addr in core.datagrams_to_send(): ...
@@ -11,17 +12,15 @@ Bytes and time go in, bytes, deadlines and events come out::
     core.handle_timer(now_ms)
     event = core.next_event()                 # Registered, OperationPerformed, ...
 
-The core runs its own CoAP messaging (:mod:`lwm2m_client.core.coap.messaging`) and
-block-wise transfer. An adapter that brings its own CoAP stack (aiocoap) uses the
-message-level half instead: :meth:`ClientCore.handle_request` for incoming requests,
-and :meth:`take_requests` / :meth:`response_received` / :meth:`request_failed` for the
-registration requests the core wants sent; it never calls the datagram methods.
+Two layers by composition: :attr:`ClientCore.client` is the message-level
+:class:`~lwm2m_client.core.client.client.LwM2MClient` (accounts, registration, DM
+handling, attributes), and the core puts its own CoAP endpoint under it
+(:mod:`lwm2m_client.core.coap.messaging`: CON/ACK/RST, deduplication, retransmission)
+together with block-wise transfer both ways (RFC 7959). An adapter that brings its own
+CoAP stack (aiocoap) drives an ``LwM2MClient`` directly and never builds a ClientCore.
 """
 
-from lwm2m_client.core.client import events as ev
-from lwm2m_client.core.client.attributes import AttributeStore
-from lwm2m_client.core.client.dm_handler import DMHandler
-from lwm2m_client.core.client.servers import ServerAccounts
+from lwm2m_client.core.client.client import LwM2MClient
 from lwm2m_client.core.coap import blockwise, messaging
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
@@ -31,31 +30,57 @@ from lwm2m_client.core.coap.events import (
     Reset,
     ResponseReceived,
 )
-from lwm2m_client.core.errors import DecodeError, LwM2MError
+from lwm2m_client.core.errors import DecodeError, UsageError
 
 
 class ClientConfig:
     """Client settings. Sizes are bytes; ``block_size`` is 16..1024 (RFC 7959 2.2).
 
-    ``message_size`` bounds every datagram; ``max_body`` bounds a whole response or
-    Block1 request body (larger ones are 5.00 / 4.13). ``advertise_formats`` lists the
-    content formats put in the Register root link (``</>;ct=...``); some servers reject
-    that, so the client retries once without it. ``preferred_format`` answers requests
-    without Accept (None: the default per LwM2M version).
+    ``version`` is the newest LwM2M version to register with (a server that refuses it
+    gets the older ones, see :mod:`~lwm2m_client.core.client.registration`).
+    ``message_size`` bounds every datagram; it is ``tuning.max_message_size`` when a
+    ``tuning`` (:class:`~lwm2m_client.core.coap.messaging.Tuning`, RFC 7252 section 4.8)
+    is given, and giving both with different values is an error. ``max_body`` bounds a
+    whole response or Block1 request body (larger ones are 5.00 / 4.13).
+    ``advertise_formats`` lists the content formats put in the Register root link
+    (``</>;ct=...``); some servers reject that, so the client retries once without it.
+    ``preferred_format`` answers requests without Accept (None: the default per LwM2M
+    version). ``max_events`` bounds the event queue (the oldest event goes).
+    Bad values raise UsageError.
     """
 
-    def __init__(self, endpoint, version="1.1", message_size=1152, block_size=512,
+    def __init__(self, endpoint, version="1.1", message_size=None, block_size=512,
                  max_body=8192, tuning=None, preferred_format=None, advertise_formats=None,
                  jitter=0.1, max_events=64):
         if version not in ("1.0", "1.1", "1.2"):
-            raise ValueError("LwM2M version must be 1.0, 1.1 or 1.2")
+            raise UsageError("LwM2M version must be 1.0, 1.1 or 1.2, not %r" % (version,))
+        if not endpoint or type(endpoint) is not str:
+            raise UsageError("the endpoint name must be a non-empty string")
+        if tuning is None:
+            tuning = messaging.Tuning(max_message_size=message_size or 1152)
+        elif message_size is not None and message_size != tuning.max_message_size:
+            raise UsageError("message_size %d differs from tuning.max_message_size %d" % (
+                message_size, tuning.max_message_size))
+        try:
+            self.szx = o.size_to_szx(block_size)
+        except ValueError:
+            raise UsageError("block_size must be 16 to 1024 bytes, not %r" % (block_size,))
+        if block_size > tuning.max_message_size:
+            raise UsageError("block_size %d does not fit message_size %d" % (
+                block_size, tuning.max_message_size))
+        if max_body < block_size:
+            raise UsageError("max_body %d is smaller than block_size %d" % (max_body,
+                                                                            block_size))
+        if not 0 <= jitter <= 1:
+            raise UsageError("jitter must be a fraction from 0 to 1, not %r" % (jitter,))
+        if max_events < 1:
+            raise UsageError("max_events must be at least 1")
         self.endpoint = endpoint
         self.version = version
-        self.message_size = message_size
+        self.message_size = tuning.max_message_size
         self.block_size = block_size
-        self.szx = o.size_to_szx(block_size)
         self.max_body = max_body
-        self.tuning = tuning or messaging.Tuning(max_message_size=message_size)
+        self.tuning = tuning
         self.preferred_format = preferred_format
         self.advertise_formats = advertise_formats
         self.jitter = jitter
@@ -65,20 +90,19 @@ class ClientConfig:
         return "<ClientConfig %s lwm2m=%s>" % (self.endpoint, self.version)
 
 
-class ClientCore(ServerAccounts):
-    """One LwM2M client. ``tree`` is an ObjectTree holding /0, /1, /3 and the
-    application's objects; ``rng`` has ``getrandbits``; ``external`` selects the
-    message-level interface for adapters with their own CoAP stack."""
+class ClientCore:
+    """One LwM2M client on the core's own CoAP endpoint; see the module docstring.
 
-    def __init__(self, config, tree, rng, external=False):
+    ``tree`` is an ObjectTree holding /0, /1, /3 and the application's objects; ``rng``
+    has ``getrandbits`` and gives message IDs, tokens and back-off jitter: pass an
+    unpredictable one (RFC 7252 section 5.3.1), a seeded one only for reproducible tests.
+    """
+
+    def __init__(self, config, tree, rng):
         self.config = config
         self.tree = tree
-        self.rng = rng
-        self.external = external
-        self.endpoint = None if external else messaging.Endpoint(rng, config.tuning)
-        self.attributes = AttributeStore()
-        self._body = bytearray(config.max_body)
-        self._handler = DMHandler(tree, self.attributes, self._body, config.preferred_format)
+        self.client = LwM2MClient(config, tree, rng)
+        self.endpoint = messaging.Endpoint(rng, config.tuning)
         self._block1 = blockwise.Block1Receiver(config.max_body, config.szx,
                                                 config.tuning.exchange_lifetime)
         # The Block1 and FETCH buffers are allocated on first use: most meters never
@@ -88,129 +112,144 @@ class ClientCore(ServerAccounts):
         self._fetch_buf = None
         self._fetch_size = 0
         self._fetch_addr = None
-        self._events = []
-        self.events_dropped = 0
-        self._after = []  # actions that must follow the response being queued
-        self._now = 0
-        self._init_accounts()
+        self._requests = {}  # endpoint token -> [client key, Block1Sender or None, msg]
 
     def __repr__(self):
-        return "<ClientCore %s servers=%d>" % (self.config.endpoint, len(self._servers))
+        return "<ClientCore %s>" % self.config.endpoint
 
-    # -- set-up ------------------------------------------------------------------------
+    # -- what the message-level client offers, with the datagrams it causes ----------
+
+    def accounts(self):
+        return self.client.accounts()
+
+    def set_address(self, ssid, addr, now_ms=0):
+        self.client.set_address(ssid, addr, now_ms)
+        self._flush_requests(now_ms)
+
+    def registration(self, ssid):
+        return self.client.registration(ssid)
 
     def start(self, now_ms):
-        self._now = now_ms
-        for server in self._servers:
-            server.registration.start(now_ms)
+        self.client.start(now_ms)
+        self._flush_requests(now_ms)
 
     def stop(self, now_ms):
         """De-register from every server (Core 1.1 section 6.2.3)."""
-        self._now = now_ms
-        for server in self._servers:
-            server.registration.stop(now_ms)
+        self.client.stop(now_ms)
+        self._flush_requests(now_ms)
 
-    # -- application API -------------------------------------------------------------
+    def deregistering(self):
+        return self.client.deregistering()
+
+    def serves(self, addr):
+        return self.client.serves(addr)
 
     def next_event(self):
-        return self._events.pop(0) if self._events else None
+        return self.client.next_event()
 
-    def resource_changed(self, path, now_ms):
-        """The application changed a value outside the tree's ``set`` (for example in
-        its own storage); recorded for notification."""
-        self._now = now_ms
-        self.tree.note_change(path)
+    def resource_changed(self, path):
+        self.client.resource_changed(path)
+
+    def trigger_update(self, now_ms, ssid=None):
+        self.client.trigger_update(now_ms, ssid)
+        self._flush_requests(now_ms)
 
     def objects_changed(self, now_ms):
-        """Instances were added or removed by the application: tell every server with an
-        Update carrying the new object list (Core 1.1 section 6.2.2)."""
-        self._now = now_ms
-        for server in self._servers:
-            server.registration.trigger_update(now_ms, objects_changed=True)
+        self.client.objects_changed(now_ms)
+        self._flush_requests(now_ms)
 
     # -- datagram level ---------------------------------------------------------------
 
     def receive_datagram(self, data, addr, now_ms):
         """Feed one datagram; never raises for what the peer sent."""
-        self._now = now_ms
         for event in self.endpoint.receive(data, addr, now_ms):
             if isinstance(event, RequestReceived):
                 self._on_request(event.msg, event.addr, now_ms)
             elif isinstance(event, ResponseReceived):
-                self.response_received(event.token, event.msg, now_ms)
+                self._on_response(event.token, event.msg, now_ms)
             elif isinstance(event, (RequestTimedOut, Reset)):
-                self.request_failed(event.token, now_ms)
-        self._run_after(now_ms)
+                self._on_failure(event.token, now_ms)
+        self._flush_requests(now_ms)
 
     def datagrams_to_send(self):
         return self.endpoint.datagrams_to_send()
 
     def get_timer(self):
-        deadline = None if self.endpoint is None else self.endpoint.get_timer()
-        for server in self._servers:
-            t = server.registration.get_timer()
-            if t is not None and (deadline is None or t < deadline):
-                deadline = t
+        deadline = self.endpoint.get_timer()
+        t = self.client.get_timer()
+        if t is not None and (deadline is None or t < deadline):
+            deadline = t
         return deadline
 
     def handle_timer(self, now_ms):
-        self._now = now_ms
-        if self.endpoint is not None:
-            for event in self.endpoint.handle_timer(now_ms):
-                self.request_failed(event.token, now_ms)
-        for server in self._servers:
-            server.registration.handle_timer(now_ms)
+        for event in self.endpoint.handle_timer(now_ms):
+            self._on_failure(event.token, now_ms)
+        self.client.handle_timer(now_ms)
+        self._flush_requests(now_ms)
 
-    # -- message level ----------------------------------------------------------------
+    # -- the client's requests on the endpoint ---------------------------------------
 
-    def handle_request(self, msg, addr, now_ms, payload=None):
-        """Answer one request from ``addr``: returns the response Message (code, options,
-        payload; type, MID and token are the caller's), or None when the request must be
-        ignored because ``addr`` is no registered server (Core 1.1 section 6.3).
+    def _flush_requests(self, now_ms):
+        """Hand the client's new requests to the endpoint (Block1 when the body is
+        larger than a block, RFC 7959 section 2.5) and cancel superseded ones. A request
+        that finds no room fails at once, which may queue the next one: loop."""
+        while True:
+            for key in self.client.requests_to_cancel():
+                for token in list(self._requests):
+                    if self._requests[token][0] == key:
+                        del self._requests[token]
+                        self.endpoint.cancel(token, now_ms)
+            requests = self.client.requests_to_send()
+            if not requests:
+                return
+            for key, msg, addr in requests:
+                sender = None
+                if len(msg.payload) > self.config.block_size:
+                    sender = blockwise.Block1Sender(msg.payload, self.config.szx)
+                self._request(key, msg, addr, sender, now_ms)
 
-        External mode: requests that must follow the answer (the Update after /1/x/8,
-        the De-register of /1/x/4) are queued for :meth:`take_requests`, which the
-        adapter drains after it has sent the answer."""
-        self._now = now_ms
-        server = self._server_at(addr)
-        if server is None or not server.registration.is_registered:
-            return None
-        reply = self._handler.handle(msg, server.ssid, self.config.version,
-                                     msg.payload if payload is None else payload)
+    def _request(self, key, msg, addr, sender, now_ms):
+        if sender is not None:
+            sender.fill(msg)
+        msg.token = b""
         try:
-            path = msg.uri_path
-        except LwM2MError:
-            path = "?"
-        self._emit(ev.OperationPerformed(server.ssid, reply.op, path, m.code_name(reply.code)))
-        if reply.objects_changed:
-            # The object list changed: every server hears it in an Update carrying the
-            # new list (Core 1.1 section 6.2.2), after this response went out.
-            self._after.append(self.objects_changed)
-        response = m.Message(code=reply.code)
-        if reply.cf is not None:
-            response.content_format = reply.cf
-        if reply.location is not None:
-            response.location_path = reply.location
-        if reply.body is not None:
-            response.payload = reply.body
-        if self.external:
-            # What follows may encode an Update's object list into the same body
-            # buffer: the answer takes its own copy first.
-            response.payload = bytes(response.payload)
-            self._run_after(now_ms)
-        return response
+            token = self.endpoint.request(msg, addr, now_ms)
+        except messaging.EndpointBusy:
+            self.client.request_failed(key, now_ms)
+            return
+        self._requests[token] = [key, sender, msg, addr]
 
-    # -- what the registration state machines call ---------------------------------
+    def _on_response(self, token, msg, now_ms):
+        entry = self._requests.pop(token, None)
+        if entry is None:
+            return
+        key, sender, request, addr = entry
+        if sender is not None:
+            try:
+                step = sender.on_response(msg)
+            except DecodeError:
+                step = blockwise.FAILED  # a malformed Block1 echo (RFC 7959 section 2.2)
+            if step == blockwise.CONTINUE:
+                self._request(key, request, addr, sender, now_ms)
+                return
+            if step == blockwise.FAILED and m.code_class(msg.code) == 2:
+                # A success before the last block, or 2.31 after it: the server did not
+                # take the whole body (RFC 7959 section 2.9.2's 4.08 in effect), so this
+                # is no success.
+                msg = m.Message(code=m.REQUEST_ENTITY_INCOMPLETE)
+        self.client.response_received(key, msg, now_ms)
 
-    def emit(self, event):
-        self._emit(event)
+    def _on_failure(self, token, now_ms):
+        entry = self._requests.pop(token, None)
+        if entry is not None:
+            self.client.request_failed(entry[0], now_ms)
 
-    # -- internals ------------------------------------------------------------------
+    # -- the server's requests ---------------------------------------------------------
 
     def _on_request(self, msg, addr, now_ms):
         payload = None
         response = m.Message(code=m.CHANGED)
-        if not self.serves(addr):
+        if not self.client.serves(addr):
             return  # not from a registered server: ignored (Core 1.1 section 6.3)
         try:
             block1 = msg.block1
@@ -229,7 +268,7 @@ class ClientCore(ServerAccounts):
             return
         if msg.code == m.FETCH:
             payload = self._fetch_body(msg, addr, block2, payload)
-        answer = self.handle_request(msg, addr, now_ms, payload)
+        answer = self.client.handle_request(msg, addr, now_ms, payload)
         if answer is None:
             return
         if block1 is not None:
@@ -270,13 +309,3 @@ class ClientCore(ServerAccounts):
             self._block1_buf = bytearray(self.config.max_body)
         self._block1_buf[offset:end] = chunk
         self._block1_size = end
-
-    def _emit(self, event):
-        if len(self._events) >= self.config.max_events:
-            self._events.pop(0)  # overflow policy: the oldest event goes
-            self.events_dropped += 1
-        self._events.append(event)
-
-    def _run_after(self, now_ms):
-        while self._after:
-            self._after.pop(0)(now_ms)

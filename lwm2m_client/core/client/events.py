@@ -20,13 +20,40 @@ class Event:
 
 
 class Registered(Event):
-    """Register answered 2.01; ``location`` is the Location-Path the server assigned."""
+    """Register answered 2.01; ``location`` is the Location-Path the server assigned and
+    ``version`` the LwM2M version registered with (shown, not compared)."""
 
     fields = ("ssid", "location")
 
-    def __init__(self, ssid, location):
+    def __init__(self, ssid, location, version=None):
         self.ssid = ssid
         self.location = location
+        self.version = version
+
+
+class VersionFallback(Event):
+    """The server refused a Register of LwM2M ``refused`` with ``code`` (4.12 or 4.00);
+    the client registers again at once as ``version`` (Core 1.2 section 6.2.1)."""
+
+    fields = ("ssid", "refused", "version", "code")
+
+    def __init__(self, ssid, refused, version, code):
+        self.ssid = ssid
+        self.refused = refused
+        self.version = version
+        self.code = code
+
+
+class AddressNeeded(Event):
+    """The server account ``ssid`` has the URI ``uri`` and no transport address yet (it
+    is new, or a Bootstrap-Server changed it): the adapter resolves it and calls
+    ``set_address(ssid, addr)``; the account registers once it has one."""
+
+    fields = ("ssid", "uri")
+
+    def __init__(self, ssid, uri):
+        self.ssid = ssid
+        self.uri = uri
 
 
 class RegistrationUpdated(Event):

@@ -4,15 +4,26 @@ Both return links in the shape :func:`lwm2m_client.core.content.link.encode_link
 writes: ``(target, attrs)`` with ``target`` a path tuple (or a ``str`` under an
 alternate path) and ``attrs`` a list of ``(name, value)``.
 
-Object versions (C1.1 section 7.2.3, LWM2M-FACTS section 2): a link without ``ver``
-means version 1.0, except that a core object is then read as the version that comes
-with the client's enabler release (``lwm2m=``). The clause does not list which objects
-follow the enabler; the Security and Server objects are released with every enabler
-version, and the spec's own example is a 1.1 client announcing ``</1>;ver=1.0``, so
-those two are treated that way. ``ver`` thus goes on the object link whenever the
-object is not 1.0, and also when the Server object differs from the enabler version.
-Writing ``ver`` for a Server object equal to the enabler version is redundant but
-harmless, and servers that read a missing ``ver`` as 1.0 need it.
+Object versions (C1.1 section 7.2.3, LWM2M-FACTS section 2): LwM2M 1.0 has no object
+versioning, so a 1.0 registration and a 1.0 Discover carry no ``ver`` at all. From 1.1
+on, a link without ``ver`` means version 1.0, except that a core object is then read as
+the version that comes with the client's enabler release (``lwm2m=``).
+
+The version announced for a core object is the one :data:`ENABLER_OBJECT_VERSIONS`
+gives for the registered enabler, or the object's own version when that is older (a
+client cannot claim resources it does not have). A newer minor version of the same
+major version is backward compatible with the older one, so a tree built from the
+newest definitions may announce the older one; a different major version is not, and
+such an object keeps its own version. Objects outside the table announce their own
+version.
+
+``ver`` goes on the object link whenever the announced version is not 1.0. The clause
+does not list which core objects a missing ``ver`` reads as the enabler's version; the
+Security and Server objects are released with every enabler version, and the spec's
+own example is a 1.1 client announcing ``</1>;ver=1.0``, so those two also get ``ver``
+when they differ from the table's version. Writing ``ver`` for a core object equal to
+the enabler's is redundant but harmless, and servers that read a missing ``ver`` as 1.0
+need it.
 """
 
 from lwm2m_client.core.client.attributes import ATTR_ORDER
@@ -21,9 +32,35 @@ from lwm2m_client.core.errors import BadRequest, MethodNotAllowed, NotFound
 
 # Never listed in Register and never visible to a server (C1.1 sections 6.2.1, 6.3).
 HIDDEN_OBJECTS = (0, 21)
-# Objects whose unannounced version is the enabler version (C1.1 section 7.2.3).
-_ENABLER_VERSIONED = (0, 1)
 ENABLER_VERSIONS = ("1.0", "1.1", "1.2")
+# Objects whose link without ``ver`` is read as the enabler's version of the object
+# (C1.1 section 7.2.3); see the module docstring.
+_ENABLER_VERSIONED = (0, 1)
+# The newest version of each core object published with an enabler release (1.1 covers
+# 1.1 and 1.1.1, 1.2 covers 1.2, 1.2.1 and 1.2.2: a 1.1.1 client registers lwm2m=1.1).
+# Source: the OMA LwM2M registry (shared/lwm2m-registry, commit b62ffc2), the header
+# comment of each versions/<oid>-<X>_<Y>.xml and <oid>.xml, which names the Core TS the
+# file belongs to, and meta/DDF.xml (<Ver>, <TS>):
+#   /0 Security    1.0 TS 1.0, 1.1 TS 1.1.1, 1.2 TS 1.2
+#   /1 Server      1.0 TS 1.0, 1.1 TS 1.1.1, 1.2 TS 1.2
+#   /2 Access Ctl  1.0 TS 1.0.2 and 1.1.1, 1.1 TS 1.2
+#   /3 Device      1.0 TS 1.0.2 and 1.1, 1.1 TS 1.1.1, 1.2 TS 1.2
+#   /4 Conn. Mon.  1.0 TS 1.0.2 and 1.1, 1.1 TS 1.1, 1.2 TS 1.1.1, 1.3 TS 1.2.1
+#   /5 Firmware    1.0 TS 1.0.2 and 1.1.1, 1.1 TS 1.2; 1.2 is in no TS yet (its header:
+#                  "not reflected in the TS Core LwM2M v1.2.1")
+#   /6 Location, /7 Connectivity Statistics: 1.0 only.
+# LwM2M 1.0 knows no object versions: every object is 1.0 there. /21 OSCORE is never
+# announced (HIDDEN_OBJECTS), so it needs no entry. The XML's own <LWM2MVersion> is the
+# oldest enabler an object version works with, not the one it was published with
+# (Device 1.2 says 1.1), so it cannot answer this.
+ENABLER_OBJECT_VERSIONS = {
+    "1.0": {0: "1.0", 1: "1.0", 2: "1.0", 3: "1.0", 4: "1.0", 5: "1.0", 6: "1.0",
+            7: "1.0"},
+    "1.1": {0: "1.1", 1: "1.1", 2: "1.0", 3: "1.1", 4: "1.2", 5: "1.0", 6: "1.0",
+            7: "1.0"},
+    "1.2": {0: "1.2", 1: "1.2", 2: "1.1", 3: "1.2", 4: "1.3", 5: "1.1", 6: "1.0",
+            7: "1.0"},
+}
 # Discover's depth when the request has none, indexed by the path length: the answers
 # of C1.1 section 6.3.2 (its /3/0 example lists resource instances), expressed in the
 # depth of C1.2 section 6.3.2. An object lists its instances and their resources, an
@@ -52,10 +89,35 @@ def attribute_params(attrs):
     return out
 
 
+def _version_tuple(ver):
+    # "1.2" -> (1, 2); anything unreadable sorts as (0, 0), which no table entry is.
+    parts = ver.split(".")
+    try:
+        return (int(parts[0]), int(parts[1]) if len(parts) > 1 else 0)
+    except ValueError:
+        return (0, 0)
+
+
+def announced_version(oid, object_version, version):
+    """The object version a client of enabler ``version`` announces for an object whose
+    definition is ``object_version`` (see the module docstring)."""
+    published = ENABLER_OBJECT_VERSIONS[version].get(oid)
+    if published is None:
+        return object_version
+    own = _version_tuple(object_version)
+    table = _version_tuple(published)
+    if own[0] != table[0] or own <= table:
+        return object_version
+    return published
+
+
 def version_params(odef, version):
     """``[("ver", "X.Y")]`` when the object link must announce its version, else []."""
-    ver = odef.object_version
-    if ver != "1.0" or (odef.oid in _ENABLER_VERSIONED and ver != version):
+    if version == "1.0":
+        return []  # no object versioning in LwM2M 1.0
+    ver = announced_version(odef.oid, odef.object_version, version)
+    if ver != "1.0" or (odef.oid in _ENABLER_VERSIONED and
+                        ver != ENABLER_OBJECT_VERSIONS[version][odef.oid]):
         return [("ver", ver)]
     return []
 
@@ -105,7 +167,8 @@ def discover_links(tree, store, ssid, path, depth=None, version="1.1"):
     Each link carries the attributes server ``ssid`` attached at exactly that level,
     except a readable resource target, which also shows what it inherits; multiple
     resources carry ``dim`` and list their instances. Only resources present
-    in the instance appear (``tree.resource_ids``). The caller refuses ``/0`` and
+    in the instance appear (``tree.resource_ids``). ``version`` is the LwM2M version
+    of the caller's registration: it decides the object link's ``ver``. The caller refuses ``/0`` and
     ``/21`` (4.01) beforehand. Raises NotFound for a missing object, instance or
     resource, MethodNotAllowed for the root or a resource instance (T1.1 section
     6.4.4 lists Discover on objects, instances and resources only) and BadRequest for

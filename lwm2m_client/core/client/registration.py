@@ -4,14 +4,23 @@ One :class:`Registration` per LwM2M Server account. It is a state machine writte
 explicit table (DESIGN.md section 3.4): ``TRANSITIONS[(state, event)]`` names the action;
 a pair that is not in the table is a protocol error and is ignored with the state kept.
 
-The machine does no I/O. It asks its ``link`` (the client engine) to send a request with
-``link.send_registration(reg, method, uri_path, uri_query, with_objects)`` and is told the
-outcome through :meth:`handle` with ``EV_SUCCESS`` / ``EV_ERROR`` / ``EV_TIMEOUT``. Timers
-are absolute deadlines in injected milliseconds; :meth:`get_timer` and
+The machine does no I/O and calls nothing back: every driving call (:meth:`handle`,
+:meth:`start`, :meth:`stop`, :meth:`handle_timer`, :meth:`disable`,
+:meth:`trigger_update`) returns the list of what it wants done, in order: a
+:class:`RegRequest` to send, or an event for the application. The outcome of a request
+comes back through :meth:`handle` with ``EV_SUCCESS`` / ``EV_ERROR`` / ``EV_TIMEOUT``.
+Timers are absolute deadlines in injected milliseconds; :meth:`get_timer` and
 :meth:`handle_timer` follow the same shape as the rest of the core.
 
-The Server object (Object 1) values it needs arrive as a ``ServerParams`` snapshot taken
-when the procedure starts, so a Write to /1 during a sequence does not change it halfway.
+The Server object (Object 1) values it needs arrive as a ``ServerParams`` snapshot; the
+client replaces the snapshot (:meth:`Registration.new_params`) when a server writes
+Lifetime or Binding, and never changes one in place.
+
+LwM2M version: the machine registers with the newest version it was given and, when a
+server refuses the Register with 4.12 or 4.00, falls back to the next older one it speaks
+(1.2 -> 1.1 -> 1.0) at once, telling the application with :class:`~lwm2m_client.core.
+client.events.VersionFallback` (Core 1.2 section 6.2.1: a server answers a version it
+does not support with 4.12 Precondition Failed; older servers answer 4.00).
 """
 
 from lwm2m_client.core.client import events as ev
@@ -19,6 +28,13 @@ from lwm2m_client.core.client import events as ev
 # CoAP method codes used here (RFC 7252 section 12.1.1).
 POST = 2
 DELETE = 4
+
+# Response codes that refuse the LwM2M version of a Register (Core 1.2 section 6.2.1).
+_BAD_REQUEST = 0x80
+_PRECONDITION_FAILED = 0x8C
+
+# The enabler versions, newest first: the fallback order.
+VERSIONS = ("1.2", "1.1", "1.0")
 
 # States.
 ST_IDLE = 0
@@ -81,12 +97,38 @@ TRANSITIONS = {
 }
 
 # Update margin before lifetime expiry: the spec gives none; lifetime - min(lifetime/2,
-# MAX_TRANSMIT_WAIT = 93 s) leaves room for a full CON exchange (LWM2M-FACTS section 2).
-MAX_TRANSMIT_WAIT_S = 93
+# MAX_TRANSMIT_WAIT) leaves room for a full CON exchange (LWM2M-FACTS section 2). The
+# default is RFC 7252 section 4.8.2's 93 s; the client passes its tuning's value.
+MAX_TRANSMIT_WAIT_MS = 93000
+
+
+class RegRequest:
+    """A registration request the machine wants sent: CoAP ``method``, ``uri_path``
+    segments, ``uri_query`` strings, and ``with_objects`` when the body is the object
+    list (Register, and an Update after the list changed). ``version`` is the LwM2M
+    version the request speaks (the object list's ``ver`` values follow it)."""
+
+    def __init__(self, method, uri_path, uri_query, with_objects, version):
+        self.method = method
+        self.uri_path = uri_path
+        self.uri_query = uri_query
+        self.with_objects = with_objects
+        self.version = version
+
+    def __repr__(self):
+        return "RegRequest(%d, %r, %r, %r)" % (self.method, self.uri_path, self.uri_query,
+                                              self.with_objects)
+
+    def __eq__(self, other):
+        return type(other) is RegRequest and self.method == other.method and \
+            self.uri_path == other.uri_path and self.uri_query == other.uri_query and \
+            self.with_objects == other.with_objects and self.version == other.version
 
 
 class ServerParams:
-    """The Object 1 values registration uses, with the defaults of Core 1.1 6.2.1.1."""
+    """The Object 1 values registration uses, with the defaults of Core 1.1 6.2.1.1.
+
+    A snapshot: nothing changes it after it was made."""
 
     def __init__(self, ssid=1, lifetime=86400, binding="U", queue=False,
                  initial_delay=0, retry_count=5, retry_timer=60, sequence_delay=86400,
@@ -111,19 +153,23 @@ class ServerParams:
 class Registration:
     """Registration with one LwM2M Server.
 
-    ``endpoint`` is the Endpoint Client Name; ``version`` the enabler version sent as
-    ``lwm2m=`` ("1.0", "1.1" or "1.2"); ``rng`` an injected source with ``getrandbits``;
-    ``jitter`` the fraction (0..1) of random extra wait added to every retry and to the
-    initial delay so a fleet that loses its server does not come back in lock-step.
+    ``endpoint`` is the Endpoint Client Name; ``version`` the newest enabler version
+    to send as ``lwm2m=`` ("1.0", "1.1" or "1.2"; older ones are the fallbacks);
+    ``rng`` an injected source with ``getrandbits``; ``jitter`` the fraction (0..1) of
+    random extra wait added to every retry and to the initial delay so a fleet that
+    loses its server does not come back in lock-step; ``max_transmit_wait_ms`` the
+    MAX_TRANSMIT_WAIT of the client's CoAP tuning (RFC 7252 section 4.8.2).
     """
 
-    def __init__(self, link, params, endpoint, version="1.1", rng=None, jitter=0.1):
-        self.link = link
+    def __init__(self, params, endpoint, version="1.1", rng=None, jitter=0.1,
+                 max_transmit_wait_ms=MAX_TRANSMIT_WAIT_MS):
         self.params = params
         self.endpoint = endpoint
+        self.max_version = version
         self.version = version
         self.rng = rng
         self.jitter = jitter
+        self.max_transmit_wait_ms = max_transmit_wait_ms
         self.state = ST_IDLE
         self.location = None  # Location-Path segments from the 2.01
         self.deadline = None
@@ -140,6 +186,7 @@ class Registration:
         self.sent_queue = None
         self.objects_changed = False
         self.update_pending = False
+        self._out = []
 
     def __repr__(self):
         return "<Registration ssid=%d %s>" % (self.params.ssid, STATE_NAMES[self.state])
@@ -147,14 +194,21 @@ class Registration:
     # -- driving ------------------------------------------------------------------
 
     def handle(self, event, now_ms, code=None, location=None):
-        """Feed one event. Returns True when the table had an entry for it."""
+        """Feed one event; returns what it asks for (RegRequests and events, in order).
+        A (state, event) pair the table does not have changes nothing and returns []."""
         action = TRANSITIONS.get((self.state, event))
         if action is None:
-            return False
+            return []
         if event == EV_ERROR or event == EV_TIMEOUT:
             self.last_code = code
+        out = self._out = []
         getattr(self, action)(now_ms, location)
-        return True
+        self._out = []
+        return out
+
+    def accepts(self, event):
+        """True when the table has an entry for ``event`` in the current state."""
+        return (self.state, event) in TRANSITIONS
 
     def get_timer(self):
         return self.deadline
@@ -162,7 +216,8 @@ class Registration:
     def handle_timer(self, now_ms):
         if self.deadline is not None and now_ms >= self.deadline:
             self.deadline = None
-            self.handle(EV_TIMER, now_ms)
+            return self.handle(EV_TIMER, now_ms)
+        return []
 
     def start(self, now_ms):
         return self.handle(EV_START, now_ms)
@@ -172,17 +227,60 @@ class Registration:
 
     def disable(self, now_ms):
         """Disable (/1/x/4): De-register now, register again after /1/x/5 seconds."""
+        if not self.accepts(EV_DISABLE):
+            return []
         self.disabling = True
-        if not self.handle(EV_DISABLE, now_ms):
-            self.disabling = False
-            return False
-        return True
+        return self.handle(EV_DISABLE, now_ms)
 
     def trigger_update(self, now_ms, objects_changed=False):
         """Registration Update Trigger (/1/x/8) or a change the server must hear about."""
         if objects_changed:
             self.objects_changed = True
         return self.handle(EV_UPDATE, now_ms)
+
+    def new_params(self, params, now_ms):
+        """Take a fresh ServerParams snapshot (a server wrote /1/x); when Lifetime or
+        Binding differ from the current one, Update with only those (Core 1.1 section
+        6.2.2). One Write may change both: the Update goes out once."""
+        old = self.params
+        self.params = params
+        if old.lifetime != params.lifetime or old.binding != params.binding or \
+                old.queue != params.queue:
+            return self.trigger_update(now_ms)
+        return []
+
+    def refused_version(self, code):
+        """After a Register answered ``code``: the older LwM2M version to try next, or
+        None (Core 1.2 section 6.2.1; the caller retries at once with it)."""
+        if self.state != ST_REGISTERING or (code != _PRECONDITION_FAILED and
+                                             code != _BAD_REQUEST):
+            return None
+        i = VERSIONS.index(self.version) + 1
+        return VERSIONS[i] if i < len(VERSIONS) else None
+
+    def fall_back(self, now_ms, code):
+        """Register again at once with the next older LwM2M version; returns its output,
+        the VersionFallback event first. Not counted as an attempt of the failure
+        procedure: it is a different request, not a retry of the same."""
+        older = self.refused_version(code)
+        if older is None:
+            return []
+        event = ev.VersionFallback(self.params.ssid, self.version, older, code)
+        self.version = older
+        self.last_code = code
+        self._out = [event]
+        self._send_register(now_ms, None)
+        out = self._out
+        self._out = []
+        return out
+
+    def retry_now(self, now_ms, code):
+        """Count a failed Register as an attempt, but send the next one at once (a
+        server refused an optional part of it, such as the root link's ``ct``)."""
+        out = self.handle(EV_ERROR, now_ms, code)
+        if self.state == ST_RETRY_WAIT:
+            self.deadline = now_ms
+        return out
 
     @property
     def is_deregistering(self):
@@ -231,6 +329,7 @@ class Registration:
     # -- actions (named in TRANSITIONS) ---------------------------------------------
 
     def _begin(self, now_ms, _loc):
+        self.version = self.max_version
         self.attempt = 1
         self.sequence = 1
         self.disabling = False
@@ -245,7 +344,7 @@ class Registration:
         self.location = None
         self.update_pending = False
         self.objects_changed = False
-        self.link.send_registration(self, POST, ["rd"], self.register_query(), True)
+        self._out.append(RegRequest(POST, ["rd"], self.register_query(), True, self.version))
 
     def _registered(self, now_ms, location):
         if self.stopping:
@@ -260,7 +359,7 @@ class Registration:
         self._accept_sent()
         self.state = ST_REGISTERED
         self._schedule_update(now_ms)
-        self.link.emit(ev.Registered(self.params.ssid, location))
+        self._out.append(ev.Registered(self.params.ssid, location, self.version))
 
     def _stop_when_answered(self, now_ms, _loc):
         self.stopping = True
@@ -284,7 +383,7 @@ class Registration:
         else:
             self.state = ST_FAILED
             self.deadline = None
-            self.link.emit(ev.RegistrationFailed(
+            self._out.append(ev.RegistrationFailed(
                 p.ssid, self.last_code, p.bootstrap_on_failure))
             return
         self.state = ST_RETRY_WAIT
@@ -296,8 +395,8 @@ class Registration:
         self.update_pending = False
         with_objects = self.objects_changed
         self.objects_changed = False
-        self.link.send_registration(
-            self, POST, self.location, self.update_query(), with_objects)
+        self._out.append(RegRequest(POST, self.location, self.update_query(), with_objects,
+                                    self.version))
 
     def _note_update(self, now_ms, _loc):
         self.update_pending = True
@@ -305,7 +404,7 @@ class Registration:
     def _updated(self, now_ms, _loc):
         self._accept_sent()
         self.state = ST_REGISTERED
-        self.link.emit(ev.RegistrationUpdated(self.params.ssid))
+        self._out.append(ev.RegistrationUpdated(self.params.ssid))
         if self.update_pending or self.objects_changed:
             self._send_update(now_ms, None)
         else:
@@ -314,7 +413,7 @@ class Registration:
     def _send_deregister(self, now_ms, _loc):
         self.state = ST_DEREGISTERING
         self.deadline = None
-        self.link.send_registration(self, DELETE, self.location, [], False)
+        self._out.append(RegRequest(DELETE, self.location, [], False, self.version))
 
     def _deregistered(self, now_ms, _loc):
         self.location = None
@@ -322,11 +421,11 @@ class Registration:
             self.disabling = False
             self.state = ST_DISABLED
             self.deadline = now_ms + self.params.disable_timeout * 1000
-            self.link.emit(ev.Deregistered(self.params.ssid, True))
+            self._out.append(ev.Deregistered(self.params.ssid, True))
         else:
             self.state = ST_DEREGISTERED
             self.deadline = None
-            self.link.emit(ev.Deregistered(self.params.ssid, False))
+            self._out.append(ev.Deregistered(self.params.ssid, False))
 
     def _stopped(self, now_ms, _loc):
         self.state = ST_DEREGISTERED
@@ -345,8 +444,8 @@ class Registration:
         if lt <= 0:
             self.deadline = None  # 0 = infinite lifetime (Object 1 v1.2 resource 1)
             return
-        margin = min(lt // 2, MAX_TRANSMIT_WAIT_S)
-        self.deadline = now_ms + (lt - margin) * 1000
+        margin = min(lt * 500, self.max_transmit_wait_ms)
+        self.deadline = now_ms + lt * 1000 - margin
 
     def _jitter(self, span_ms):
         if self.rng is None or self.jitter <= 0 or span_ms <= 0:

@@ -5,7 +5,8 @@ definitions it supports, then calls these helpers for the instances every LwM2M 
 carries: Security (Object 0), Server (Object 1), Device (Object 3) and Connectivity
 Monitoring (Object 4). Every value goes through the tree, which checks its type and range;
 argument combinations the tree cannot judge (a secure URI with NoSec, an SSID on a
-Bootstrap-Server account) raise :class:`BadRequest` here, at once.
+Bootstrap-Server account) are checked here. Either way misuse raises
+:class:`~lwm2m_client.core.errors.UsageError` at once, naming the helper and the argument.
 
 The client engine reads the accounts back with :func:`server_accounts`,
 :func:`bootstrap_account` and :func:`server_params`, so a Bootstrap-Write or a server Write
@@ -17,7 +18,7 @@ or its I/O adapter once per wake-up, keeps it fresh with :func:`refresh_device_t
 """
 
 from lwm2m_client.core.client.registration import ServerParams
-from lwm2m_client.core.errors import BadRequest
+from lwm2m_client.core.errors import UsageError
 
 # Object 0 resource 2, Security Mode (Transport 1.1 section 5.2; LWM2M-FACTS section 9).
 SEC_PSK = 0
@@ -61,32 +62,37 @@ def _opt(tree, path, default):
     return tree.get(path) if tree.has(path) else default
 
 
-def _nonnegative(name, value):
-    if value is not None and value < 0:
-        raise BadRequest("%s must not be negative: %r" % (name, value))
+def _nonnegative(op, name, value):
+    if value is not None and (type(value) is not int or value < 0):
+        raise UsageError("%s: %s must be an int >= 0, not %r" % (op, name, value))
 
 
-def check_binding(binding):
-    """Raise BadRequest unless ``binding`` is a Binding value such as "U", "UQ", "T"."""
+def check_binding(binding, op="check_binding"):
+    """Raise UsageError unless ``binding`` is a Binding value such as "U", "UQ", "T"."""
+    if type(binding) is not str:
+        raise UsageError("%s: binding must be a str, not %r" % (op, binding))
     transports = 0
     for i in range(len(binding)):
         letter = binding[i]
         if letter not in _BINDING_LETTERS or binding.count(letter) > 1:
-            raise BadRequest("bad binding %r" % binding)
+            raise UsageError("%s: bad binding %r (letters %s, each once)"
+                             % (op, binding, _BINDING_LETTERS))
         if letter != "Q":
             transports += 1
     if transports == 0:
-        raise BadRequest("binding %r names no transport" % binding)
+        raise UsageError("%s: binding %r names no transport" % (op, binding))
 
 
 def _check_uri(uri, mode):
+    if type(uri) is not str:
+        raise UsageError("add_security: uri must be a str, not %r" % (uri,))
     scheme = uri.split("://", 1)[0].lower()
     if "://" not in uri or not (scheme in _PLAIN_SCHEMES or scheme in _SECURE_SCHEMES):
-        raise BadRequest("server URI %r is not coap[s][+tcp]://" % uri)
+        raise UsageError("add_security: uri %r is not coap[s][+tcp]://" % uri)
     # NoSec goes with the plain schemes only, every security mode with the secure ones
     # (Transport 1.1 section 5.2).
     if (mode == SEC_NOSEC) != (scheme in _PLAIN_SCHEMES):
-        raise BadRequest("security mode %d does not fit URI %r" % (mode, uri))
+        raise UsageError("add_security: mode %r does not fit uri %r" % (mode, uri))
 
 
 # -- Object 0: LwM2M Security -------------------------------------------------------
@@ -107,19 +113,19 @@ def add_security(tree, iid, uri, ssid=None, bootstrap=False, mode=SEC_NOSEC, ide
         identity = identity.encode("utf-8")
     if mode == SEC_PSK and not (identity and secret_key):
         # Transport 1.1 section 5.2.8.1: the PSK identity and key are both needed.
-        raise BadRequest("PSK mode needs an identity and a secret key")
+        raise UsageError("add_security: PSK mode needs an identity and a secret_key")
     values = {0: uri, 1: bool(bootstrap), 2: mode, 3: identity, 4: server_key,
               5: secret_key}
     if bootstrap:
         if ssid is not None:
-            raise BadRequest("a Bootstrap-Server account has no Short Server ID")
-        _nonnegative("hold off time", hold_off)
+            raise UsageError("add_security: a Bootstrap-Server account has no ssid")
+        _nonnegative("add_security", "hold_off", hold_off)
         values[11] = hold_off
     else:
         if ssid is None:
-            raise BadRequest("a LwM2M Server account needs its Short Server ID")
+            raise UsageError("add_security: a LwM2M Server account needs its ssid")
         if hold_off:
-            raise BadRequest("Client Hold Off Time is for the Bootstrap-Server account")
+            raise UsageError("add_security: hold_off is for the Bootstrap-Server account")
         values[10] = ssid
     return tree.create_instance(0, iid, values)
 
@@ -143,21 +149,21 @@ def add_server(tree, iid, ssid, lifetime=86400, binding="U", notification_storin
     delay and sequence retry count ``/1/x/19``, ``/1/x/20``; default pmin/pmax are
     ``/1/x/2`` and ``/1/x/3``.
     """
-    check_binding(binding)
+    check_binding(binding, "add_server")
     values = {0: ssid, 1: lifetime, 6: bool(notification_storing), 7: binding}
     optional = (
-        (2, "default pmin", default_pmin),
-        (3, "default pmax", default_pmax),
-        (5, "disable timeout", disable_timeout),
-        (14, "initial delay", initial_delay),
-        (17, "retry count", retry_count),
-        (18, "retry timer", retry_timer),
-        (19, "sequence delay", sequence_delay),
-        (20, "sequence retry count", sequence_retry_count),
+        (2, "default_pmin", default_pmin),
+        (3, "default_pmax", default_pmax),
+        (5, "disable_timeout", disable_timeout),
+        (14, "initial_delay", initial_delay),
+        (17, "retry_count", retry_count),
+        (18, "retry_timer", retry_timer),
+        (19, "sequence_delay", sequence_delay),
+        (20, "sequence_retry_count", sequence_retry_count),
     )
-    _nonnegative("lifetime", lifetime)
+    _nonnegative("add_server", "lifetime", lifetime)
     for rid, name, value in optional:
-        _nonnegative(name, value)
+        _nonnegative("add_server", name, value)
         if value is not None:
             values[rid] = value
     if registration_failure_block is not None:
@@ -249,7 +255,7 @@ def add_device(tree, manufacturer, model, serial, firmware_version, reboot=None,
     battery level, hardware version ...). Object 3 is single-instance: the server may
     neither create nor delete it (Core 1.1 section 6.3.6, Object 3).
     """
-    check_binding(binding)
+    check_binding(binding, "add_device")
     fields = {0: manufacturer, 1: model, 2: serial, 3: firmware_version,
               11: {0: ERROR_NONE}, 16: binding}
     if clock is not None:
@@ -278,7 +284,7 @@ def add_error_code(tree, code):
     """Report an active Error Code (``/3/0/11``, 1..32); "0 = no error" goes away while
     another code is active (Object 3 resource 11)."""
     if code == ERROR_NONE:
-        raise BadRequest("use reset_error_codes to clear the error codes")
+        raise UsageError("add_error_code: code 0 means no error; use reset_error_codes")
     codes = tree.get((3, 0, 11))
     active = [codes[riid] for riid in sorted(codes) if codes[riid] != ERROR_NONE]
     if code in active:

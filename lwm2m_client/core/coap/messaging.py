@@ -21,7 +21,7 @@ from lwm2m_client.core.coap.events import (
     ResponseReceived,
 )
 from lwm2m_client.core.coap.options import KNOWN_CRITICAL
-from lwm2m_client.core.errors import DecodeError
+from lwm2m_client.core.errors import DecodeError, UsageError
 
 # States of an outgoing exchange: waiting for NSTART room, waiting for the ACK of a CON,
 # waiting for the (separate or NON) response to a request.
@@ -31,34 +31,98 @@ WAIT_RESPONSE = 2
 
 
 class Tuning:
-    """Transmission parameters (RFC 7252 §4.8, §4.8.2), times in milliseconds.
+    """CoAP transmission parameters (RFC 7252 §4.8) and the values derived from them
+    (§4.8.2). Times are in milliseconds; the defaults are the RFC's and tests shrink
+    them instead of sleeping.
 
-    The defaults are the RFC's; tests shrink them instead of sleeping.
+    Base parameters (§4.8, defaults in brackets): ``ack_timeout`` ACK_TIMEOUT [2000],
+    ``ack_random_factor`` ACK_RANDOM_FACTOR [1.5], ``max_retransmit`` MAX_RETRANSMIT [4],
+    ``nstart`` NSTART [1], ``default_leisure`` DEFAULT_LEISURE [5000], ``probing_rate``
+    PROBING_RATE in bytes/s [1]; and the two assumptions of §4.8.2: ``max_latency``
+    MAX_LATENCY [100000] and ``processing_delay`` PROCESSING_DELAY [None: ACK_TIMEOUT].
+    Local limits: ``max_message_size`` (the encode buffer) and ``token_length``.
+
+    Derived once here, rounded to the nearest ms (§4.8.2; values for the defaults)::
+
+        max_transmit_span = ACK_TIMEOUT * (2 ** MAX_RETRANSMIT - 1) * ACK_RANDOM_FACTOR
+                                                                          #  45000
+        max_transmit_wait = ACK_TIMEOUT * (2 ** (MAX_RETRANSMIT + 1) - 1)
+                            * ACK_RANDOM_FACTOR                           #  93000
+        max_rtt           = 2 * MAX_LATENCY + PROCESSING_DELAY            # 202000
+        exchange_lifetime = MAX_TRANSMIT_SPAN + 2 * MAX_LATENCY + PROCESSING_DELAY
+                                                                          # 247000
+        non_lifetime      = MAX_TRANSMIT_SPAN + MAX_LATENCY               # 145000
+
+    Every attribute is meant to be read only: the derived values are not recomputed,
+    so a different parameter needs a new Tuning. A bad value raises UsageError.
     """
 
     def __init__(self, ack_timeout=2000, ack_random_factor=1.5, max_retransmit=4, nstart=1,
-                 exchange_lifetime=247000, non_lifetime=145000, max_message_size=1152,
-                 token_length=4):
-        if not 1 <= token_length <= 8:
-            raise ValueError("token_length must be 1..8")
+                 default_leisure=5000, probing_rate=1, max_latency=100000,
+                 processing_delay=None, max_message_size=1152, token_length=4):
+        if processing_delay is None:
+            processing_delay = ack_timeout  # the conservative choice of §4.8.2
+        _check(ack_timeout > 0, "ack_timeout", "> 0 ms", ack_timeout)
+        # §4.8.1: ACK_RANDOM_FACTOR must not be decreased below 1.0.
+        _check(ack_random_factor >= 1, "ack_random_factor", ">= 1", ack_random_factor)
+        _check(max_retransmit >= 0, "max_retransmit", ">= 0", max_retransmit)
+        _check(nstart >= 1, "nstart", ">= 1", nstart)
+        _check(default_leisure >= 0, "default_leisure", ">= 0 ms", default_leisure)
+        _check(probing_rate > 0, "probing_rate", "> 0 bytes/s", probing_rate)
+        _check(max_latency >= 0, "max_latency", ">= 0 ms", max_latency)
+        _check(processing_delay >= 0, "processing_delay", ">= 0 ms", processing_delay)
+        # The smallest block is 16 bytes (RFC 7959 §2.2); with the 4-byte header, an
+        # 8-byte token (RFC 7252 §3) and the payload marker, 64 bytes leave 35 for the
+        # options (a Block1/Block2 option takes up to 5, §3.1; paths the rest).
+        _check(max_message_size >= MIN_MESSAGE_SIZE, "max_message_size",
+               ">= %d bytes" % MIN_MESSAGE_SIZE, max_message_size)
+        # §5.3.1: a token is 0 to 8 bytes; ours are never empty so they can match.
+        _check(1 <= token_length <= 8, "token_length", "1..8", token_length)
         self.ack_timeout = ack_timeout
         self.ack_random_factor = ack_random_factor
         self.max_retransmit = max_retransmit
         self.nstart = nstart
-        self.exchange_lifetime = exchange_lifetime
-        self.non_lifetime = non_lifetime
+        self.default_leisure = default_leisure
+        self.probing_rate = probing_rate
+        self.max_latency = max_latency
+        self.processing_delay = processing_delay
         self.max_message_size = max_message_size
         self.token_length = token_length
+        # RFC 7252 §4.8.2.
+        self.max_transmit_span = _ms(ack_timeout * ((1 << max_retransmit) - 1)
+                                     * ack_random_factor)
+        self.max_transmit_wait = _ms(ack_timeout * ((1 << (max_retransmit + 1)) - 1)
+                                     * ack_random_factor)
+        self.max_rtt = _ms(2 * max_latency + processing_delay)
+        self.exchange_lifetime = _ms(self.max_transmit_span + 2 * max_latency
+                                     + processing_delay)
+        self.non_lifetime = _ms(self.max_transmit_span + max_latency)
 
     def __repr__(self):
-        return "<Tuning ack_timeout=%d factor=%s max_retransmit=%d nstart=%d>" % (
-            self.ack_timeout, self.ack_random_factor, self.max_retransmit, self.nstart)
+        return ("<Tuning ack_timeout=%d factor=%s max_retransmit=%d nstart=%d "
+                "exchange_lifetime=%d non_lifetime=%d>" % (
+                    self.ack_timeout, self.ack_random_factor, self.max_retransmit,
+                    self.nstart, self.exchange_lifetime, self.non_lifetime))
 
     def initial_timeout(self, rng):
         """Uniform in [ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR) (RFC 7252 §4.2),
         from one ``rng.getrandbits(16)`` draw."""
         span = int(self.ack_timeout * self.ack_random_factor) - self.ack_timeout
         return self.ack_timeout + ((span * rng.getrandbits(16)) >> 16)
+
+
+# The smallest ``Tuning.max_message_size`` (see the comment in Tuning.__init__).
+MIN_MESSAGE_SIZE = 64
+
+
+def _check(ok, name, rule, value):
+    if not ok:
+        raise UsageError("Tuning: %s must be %s, got %r" % (name, rule, value))
+
+
+def _ms(value):
+    """Round a non-negative time to whole milliseconds, absorbing float error."""
+    return int(value + 0.5)
 
 
 class EndpointBusy(Exception):
@@ -134,6 +198,34 @@ class _Exchange:
 def _empty(mtype, mid):
     """The 4 bytes of an Empty ACK or RST for ``mid`` (RFC 7252 §4.2, §4.3)."""
     return bytes((0x40 | mtype << 4, 0, (mid >> 8) & 0xFF, mid & 0xFF))
+
+
+def _reject_mid(data):
+    """The message ID to echo in an RST for a datagram that failed to decode, or None
+    when it gets no answer. What each case gets, per RFC 7252:
+
+    - shorter than the 4-byte header: nothing, there is no message ID to echo (§3);
+    - version other than 1: nothing, such messages "MUST be silently ignored" (§3);
+    - a CON with a message format error: an Empty RST with its message ID, since a CON
+      that "has a message format error" is rejected with a matching Reset (§4.2).
+      Format errors are a token length of 9-15 (§3), an option delta or length nibble
+      of 15 outside the payload marker (§3.1), a payload marker with no payload (§3),
+      an option or token running past the end (§3), an option number above the
+      16-bit range (§3.1, §12.2), and an Empty message (code 0.00) with a token or
+      any byte after the message ID (§4.1);
+    - a NON with a format error: nothing. §4.3 says rejecting a NON "MAY involve
+      sending a matching Reset message" and the message is otherwise silently
+      ignored; we take the silent option, which also gives a spoofed source nothing;
+    - an ACK or RST with a format error: nothing. §4.2: they are rejected by silently
+      ignoring them, and their recipients "MUST NOT respond with either
+      Acknowledgement or Reset messages".
+    """
+    if len(data) < 4:
+        return None
+    b0 = data[0]
+    if b0 >> 6 != 1 or (b0 >> 4) & 3 != m.CON:
+        return None
+    return data[2] << 8 | data[3]
 
 
 class Endpoint:
@@ -308,10 +400,16 @@ class Endpoint:
 
     def receive(self, data, addr, now_ms):
         """Process one datagram from ``addr``; return a list of events. Never raises for
-        what the peer sends: undecodable datagrams are dropped (RFC 7252 §4.2)."""
+        what the peer sends: an undecodable CON is rejected with an RST, anything else
+        undecodable is dropped (RFC 7252 §4.2, §4.3; see ``_reject_mid``)."""
         try:
             msg = m.decode(data)
         except DecodeError:
+            mid = _reject_mid(data)
+            if mid is not None:
+                # One 4-byte RST per datagram of at least 4 bytes, through the bounded
+                # send queue: a flood of garbage cannot make us send more than it did.
+                self._queue(_empty(m.RST, mid), addr)
             return []
         events = []
         if msg.mtype == m.ACK or msg.mtype == m.RST:

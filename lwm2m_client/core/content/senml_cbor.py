@@ -14,12 +14,10 @@ from struct import pack_into
 
 from lwm2m_client.core.content import cbor
 from lwm2m_client.core.content import senml_common as _sc
-from lwm2m_client.core.dm import path as _path
 from lwm2m_client.core.dm import types as _t
 from lwm2m_client.core.errors import BufferFull, DecodeError, NotAcceptable
 
 _VLO_KEY = b"\x63vlo"
-_scratch = bytearray(8)
 
 
 def encode_into(buf, records, base=()):
@@ -28,7 +26,8 @@ def encode_into(buf, records, base=()):
         return _encode(buf, records, count, bn, strip)
     except IndexError:
         # Single bytes are stored without a bounds check: past the end of the buffer
-        # the store raises IndexError (bytearray and memoryview alike).
+        # the store raises IndexError (bytearray and memoryview alike). Multi-byte
+        # writes check first, since a bytearray slice store would grow the buffer.
         raise BufferFull("SenML CBOR needs more than %d bytes" % len(buf))
 
 
@@ -36,67 +35,74 @@ def _encode(buf, records, count, bn, strip):
     end = len(buf)
     write_float = cbor.write_float
     write_int = cbor.write_int
-    s = _scratch
+    write_text = cbor.write_text
     T_FLOAT = _t.T_FLOAT
     T_INTEGER = _t.T_INTEGER
     T_UNSIGNED = _t.T_UNSIGNED
     T_TIME = _t.T_TIME
+    one_id = strip + 1 if strip else -1  # the path length whose n is one ID under bn
+    names = _Names(strip)
     pos = cbor.write_head(buf, 0, cbor.M_ARRAY, count)
     for rec in records:
-        value = rec[2]
+        if len(rec) == 3:
+            path, typ, value = rec
+            t = None
+        else:
+            path, typ, value, t = rec[0], rec[1], rec[2], rec[3]
         if value is None:
             continue  # an empty multiple resource has no SenML record
-        path = rec[0]
-        typ = rec[1]
-        t = rec[3] if len(rec) > 3 else None
-        # Record name: the part of the path bn does not cover (senml_common.plan).
-        if strip:
-            rest = len(path) - strip
-            if rest == 1:
-                name = str(path[strip])
-            elif rest == 0:
-                name = None
+        if (typ == T_FLOAT and t is None and bn is None and len(path) == one_id
+                and 0 <= path[strip] < 100 and pos + 15 <= end and not value - value):
+            # Most records of an instance read: {n: "<rid>", v: <finite Float>}, the
+            # whole map in one pack_into, the value as a double first.
+            rid = path[strip]
+            if rid < 10:
+                pack_into(">BBBBBBd", buf, pos, 0xA2, 0x00, 0x61, 0x30 + rid,
+                          0x02, 0xFB, value)
+                pos += 14
             else:
-                name = _sc.name_of(path, strip)
-        else:
-            name = _path.path_str(path)
-        size = 0xA1
-        if name is not None:
-            size += 1
-        if t is not None:
-            size += 1
+                pack_into(">BBBBBBBd", buf, pos, 0xA2, 0x00, 0x62, 0x30 + rid // 10,
+                          0x30 + rid % 10, 0x02, 0xFB, value)
+                pos += 15
+            # A double keeps the value when a fraction bit below single precision is
+            # set (cbor.write_float); otherwise write the shorter float over it.
+            if not (buf[pos - 1] or buf[pos - 2] or buf[pos - 3] or buf[pos - 4] & 0x1F):
+                pos = write_float(buf, pos - 9, value)
+            continue
+        # Any other record: a map of 1 to 4 pairs, bn (first record only), n, the
+        # value, t; n is the part of the path bn does not cover (senml_common.plan).
+        rest = len(path) - strip
+        head = 0xA1 if t is None else 0xA2
+        if rest or not strip:
+            head += 1
         if bn is not None:
-            buf[pos] = size + 1
+            buf[pos] = head + 1
             buf[pos + 1] = 0x21  # bn
-            pos = cbor.write_text(buf, pos + 2, bn)
+            pos = write_text(buf, pos + 2, bn)
             bn = None
         else:
-            buf[pos] = size
+            buf[pos] = head
             pos += 1
-        if name is not None:
-            ln = len(name)  # ASCII digits and slashes: one byte per character
-            if ln < 24 and pos + 2 + ln <= end:
-                buf[pos] = 0x00  # n
-                buf[pos + 1] = 0x60 | ln
-                pos += 2
-                buf[pos:pos + ln] = name.encode()
-                pos += ln
+        if rest == 1 and strip and 0 <= path[strip] < 100:
+            # A resource (or instance) ID under bn: one or two ASCII digits.
+            rid = path[strip]
+            buf[pos] = 0x00  # n
+            if rid < 10:
+                buf[pos + 1] = 0x61
+                buf[pos + 2] = 0x30 + rid
+                pos += 3
             else:
-                buf[pos] = 0x00
-                pos = cbor.write_text(buf, pos + 1, name)
+                buf[pos + 1] = 0x62
+                buf[pos + 2] = 0x30 + rid // 10
+                buf[pos + 3] = 0x30 + rid % 10
+                pos += 4
+        elif rest or not strip:
+            buf[pos] = 0x00  # n
+            pos = write_text(buf, pos + 1, names.of(path))
         if typ == T_FLOAT:
+            _sc.check_float(value)
             buf[pos] = 0x02  # v
-            pos += 1
-            if value != value or value in (_INF, _NINF):
-                _sc.check_float(value)
-            pack_into(">d", s, 0, value)
-            # Inline fast path of cbor.write_float: a double that no shorter float holds.
-            if (s[7] or s[6] or s[5] or s[4] & 0x1F) and pos + 9 <= end:
-                buf[pos] = 0xFB
-                buf[pos + 1:pos + 9] = s
-                pos += 9
-            else:
-                pos = write_float(buf, pos, value)
+            pos = write_float(buf, pos + 1, value)
         elif typ == T_INTEGER or typ == T_UNSIGNED or typ == T_TIME:
             buf[pos] = 0x02  # v
             if 0 <= value < 24:
@@ -106,7 +112,7 @@ def _encode(buf, records, count, bn, strip):
                 pos = write_int(buf, pos + 1, value)
         elif typ == _t.T_STRING or typ == _t.T_CORELNK:
             buf[pos] = 0x03  # vs
-            pos = cbor.write_text(buf, pos + 1, value)
+            pos = write_text(buf, pos + 1, value)
         elif typ == _t.T_BOOLEAN:
             buf[pos] = 0x04  # vb
             buf[pos + 1] = 0xF5 if value else 0xF4
@@ -118,7 +124,7 @@ def _encode(buf, records, count, bn, strip):
             if pos + 4 > end:
                 raise BufferFull("no room for vlo")
             buf[pos:pos + 4] = _VLO_KEY
-            pos = cbor.write_text(buf, pos + 4, str(value))
+            pos = write_text(buf, pos + 4, str(value))
         else:
             raise NotAcceptable("type %d has no SenML value" % typ)
         if t is not None:
@@ -131,8 +137,26 @@ def _encode(buf, records, count, bn, strip):
     return pos
 
 
-_INF = float("inf")
-_NINF = float("-inf")
+class _Names:
+    """Record names beyond a lone ID under bn, for one encoding call. Consecutive
+    records usually share everything but their last ID (the instances of a multiple
+    resource, the resources of one instance in a composite read or a Send), so the
+    text up to that ID is kept from the record before."""
+
+    def __init__(self, strip):
+        self.strip = strip
+        self.parent = None
+        self.text = ""
+
+    def of(self, path):
+        strip = self.strip
+        if len(path) - strip < 2:
+            return _sc.name_of(path, strip)  # no ID before the last one to share
+        parent = path[:-1]
+        if parent != self.parent:
+            self.parent = parent
+            self.text = _sc.name_of(parent, strip) + "/"
+        return self.text + str(path[-1])
 
 
 def _opaque(x):

@@ -1,11 +1,20 @@
 """Object and resource definitions (the OMA object XML, in memory).
 
-Built by the XML loader in :mod:`lwm2m_client.models` on CPython, or from the compact
-tuples of a compiled model module on MicroPython. Plain classes only: this module is
-part of the MicroPython core.
+Built by the XML loader in :mod:`lwm2m_client.models` on CPython, from the compact
+tuples of a compiled model module on MicroPython, or in Python with :func:`resource`
+and :func:`obj` for a vendor's own object::
+
+    METER = obj(32769, "Tariff meter", [
+        resource(0, "Active tariff", "Integer", "RW", mandatory=True, range_=(1, 2)),
+        resource(1, "Power", "Float", "R", units="W"),
+        resource(2, "Switch tariff", None, "E"),
+    ], multiple=False)
+
+Plain classes only: this module is part of the MicroPython core.
 """
 
 from lwm2m_client.core.dm import types as _t
+from lwm2m_client.core.errors import UsageError
 
 # Operations, as bit flags (XML <Operations>: R, W, RW, E or empty).
 OP_NONE = 0
@@ -143,3 +152,62 @@ class ObjectDef:
     def resource(self, rid):
         """The ResourceDef for ``rid``, or None."""
         return self.resources.get(rid)
+
+
+def resource(rid, name, typ, ops, multiple=False, mandatory=False, units="", range_=None,
+             description=""):
+    """A ResourceDef for an object defined in Python.
+
+    ``typ``: a T_* code, its XML name ("Integer", "Unsigned Integer", "Float" ...) or
+    None for an executable resource; ``ops``: OP_* flags or their XML name ("R", "W",
+    "RW", "E", ""); ``range_``: None, a :class:`Range`, or ``(lo, hi)`` (a value range
+    for numbers, a length range in bytes for String and Opaque, either bound None).
+    Raises UsageError.
+    """
+    where = "resource %r" % (rid,)
+    if type(rid) is not int or not 0 <= rid <= 65534:
+        raise UsageError("%s: the id must be 0..65534" % where)
+    try:
+        if typ is None:
+            typ = _t.T_NONE
+        elif type(typ) is str:
+            typ = _t.type_from_name(typ)
+        if type(ops) is str:
+            ops = ops_from_name(ops)
+    except ValueError as exc:
+        raise UsageError("%s: %s" % (where, exc))
+    if type(typ) is not int or not 0 <= typ < len(_t.TYPE_NAMES):
+        raise UsageError("%s: unknown type %r" % (where, typ))
+    if type(ops) is not int or ops not in (OP_NONE, OP_R, OP_W, OP_RW, OP_E):
+        raise UsageError("%s: unknown operations %r" % (where, ops))
+    if (ops == OP_E) != (typ == _t.T_NONE):
+        raise UsageError("%s: executable resources, and only they, have no type" % where)
+    if type(range_) is tuple:
+        if len(range_) != 2:
+            raise UsageError("%s: a range is (lo, hi)" % where)
+        lo, hi = range_
+        kind = "len" if typ in (_t.T_STRING, _t.T_OPAQUE, _t.T_CORELNK) else "num"
+        text = "%s..%s" % ("" if lo is None else lo, "" if hi is None else hi)
+        range_ = Range(kind, lo, hi, text=text)
+    elif range_ is not None and not isinstance(range_, Range):
+        raise UsageError("%s: range must be None, a Range or (lo, hi)" % where)
+    return ResourceDef(rid, name, ops, bool(multiple), bool(mandatory), typ, range_,
+                       units, description)
+
+
+def obj(oid, name, resources, multiple=True, version="1.0", mandatory=False,
+        lwm2m_version="1.0", urn="", description=""):
+    """An ObjectDef from a list of :func:`resource` definitions (``version`` is the
+    object's version, ``multiple`` False for a single-instance object). Raises
+    UsageError for a bad ID or a resource ID given twice."""
+    if type(oid) is not int or not 0 <= oid <= 65534:
+        raise UsageError("object %r: the id must be 0..65534" % (oid,))
+    table = {}
+    for rdef in resources:
+        if not isinstance(rdef, ResourceDef):
+            raise UsageError("object %d: %r is not a ResourceDef" % (oid, rdef))
+        if rdef.rid in table:
+            raise UsageError("object %d: resource %d given twice" % (oid, rdef.rid))
+        table[rdef.rid] = rdef
+    return ObjectDef(oid, name, urn, lwm2m_version, version, bool(multiple),
+                     bool(mandatory), table, description)

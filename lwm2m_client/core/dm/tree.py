@@ -1,46 +1,89 @@
-"""The object tree: instances and values of every supported object.
+"""The object tree: instances and values of every supported object, and the hooks
+through which the application implements them.
 
-Built from :class:`~lwm2m_client.core.dm.model.ObjectDef` s; paths are tuples (see
-:mod:`lwm2m_client.core.dm.path`). Two faces:
+Built from :class:`~lwm2m_client.core.dm.model.ObjectDef` s (OMA XML, a compiled model
+module, or :func:`~lwm2m_client.core.dm.model.obj` in Python); paths are tuples such as
+``(3, 0, 13)`` (:mod:`~lwm2m_client.core.dm.path`). An object instance written as a
+Python class plugs in with :mod:`lwm2m_client.core.dm.app`.
 
-Application API (the meter owns its readings: operation flags are not checked;
-see :mod:`~lwm2m_client.core.dm.instance`)
-    ``create_instance(oid, iid=None, values=None, check_mandatory=True) -> iid``
-    (``values``: ``rid -> value``, or ``rid -> {riid: value}`` for a multiple resource;
-    pass ``check_mandatory=False`` to fill mandatory resources right after),
-    ``delete_instance(oid, iid)``, ``set(path, value)`` (None removes the value),
-    ``get(path)``, ``has(path)``, ``objects()``, ``instances(oid)``,
-    ``resource_ids(oid, iid)``, ``definition(oid)``, ``free_iid(oid)``, ``add_object(odef)``,
-    ``drain_changes() -> [path]`` (bounded, see :mod:`~lwm2m_client.core.dm.changes`).
-    Misuse raises BadRequest or NotFound at once.
+Two error channels (DESIGN.md section 3.5)
+    The application API raises :class:`~lwm2m_client.core.errors.UsageError` (a
+    ValueError) at once for misuse: a bad path or argument, a missing object, instance
+    or value, a value of the wrong type or out of range. Its one-line message names the
+    call and the path, e.g. ``set /9000/0/1: value of resource 1 out of range -10..10``.
+    The server-facing operations raise the LwM2MError whose ``code`` is the response,
+    and nothing else.
 
-Server-facing operations (raise the LwM2MError whose ``code`` is the response)
+Application API (the meter owns its readings: operation flags are not checked)
+    ``add_object(odef)``; ``create_instance(oid, iid=None, values=None,
+    check_mandatory=True) -> iid`` (``values``: ``rid -> value``, or ``rid -> {riid:
+    value}`` for a multiple resource; ``check_mandatory=False`` lets mandatory
+    resources be filled right after); ``delete_instance(oid, iid)``; ``set(path,
+    value)`` (None removes the value); ``get(path)``; ``has(path)``; ``changed(path)``;
+    ``drain_changes() -> [path]``; ``free_iid(oid) -> iid or None``; ``objects()``.
+    ``instances(oid)``, ``resource_ids(oid, iid)`` and ``definition(oid)`` serve
+    Discover and the request handler too, so an unknown ID there is NotFound.
+
+Reporting a changed value: one rule
+    The change log (``drain_changes``, bounded: :mod:`~lwm2m_client.core.dm.changes`)
+    is what the notification machinery reads; a servers learns of a new value only
+    through its path (or a wider one) in that log. Values the tree stores: ``set(path,
+    value)`` records the path when the value differs. Values a read hook computes:
+    ``changed(path)`` records the path (``note_change`` is the same call); for a caching
+    hook it also runs the hook and stores the fresh value. Server Writes, Creates and
+    Deletes, and the application's ``create_instance``/``delete_instance``, record
+    themselves.
+
+Server-facing operations
     ``read(path)``, ``write(path, items, replace=True, bootstrap=False)``,
     ``write_composite(items)``, ``create(oid, iid, items) -> iid``,
     ``delete(path, bootstrap=False)``, ``execute(path, args=b"")``, ``type_of(path)``.
     Writes and Create are all-or-nothing (:mod:`~lwm2m_client.core.dm.transaction`).
 
-Hooks (all optional)
+Hooks (all optional; a registration with a bad path raises UsageError)
+    ``on_read(path, fn, cache=False)``: ``fn(path)`` returns the value of the resource
+    ``path`` = ``(oid, iid, rid)`` (``iid`` None: of every instance; a dict ``riid ->
+    value`` for a multiple resource). It runs at every read: a server Read of the
+    resource, its instance or object, Read-Composite, the ``dim`` of Discover, and the
+    application's ``get``. Its value passes the checks of ``set``. With ``cache=False``
+    nothing is stored (a live power reading); with ``cache=True`` the value is stored
+    as ``set`` would store it, recording a change when it differs. A hooked resource
+    exists (``has``, ``resource_ids``, Discover, the mandatory check) without a stored
+    value; ``set`` refuses it; a server Write to it is stored, but reads ask the hook.
     ``on_write(prefix, check)``: ``check(path, value)`` runs before a server Write,
     Write-Composite or Create is applied, once per resource under ``prefix`` whose
     value would change (``value`` None: it would be removed; a dict for a multiple
-    resource); raising an LwM2MError vetoes the whole operation.
+    resource); raising an LwM2MError vetoes the whole operation and nothing is applied.
     ``on_written(prefix, notify)``: ``notify(path, value)`` after such an operation was
-    applied, same arguments. ``on_create(oid, hook)``: ``hook(path, values)`` before a
-    server Create commits; it may veto, or add values to the dict ``values`` for
-    resources the server cannot write (they are checked like ``set``).
-    ``on_delete(oid, hook)``: ``hook(path)`` before a server Delete; it may veto.
-    ``on_execute(path, handler)``: ``handler(path, args)`` for ``/oid/iid/rid``, or for
-    every instance when ``iid`` is None; ``args`` is a list of ``(digit, value)``.
-    An exception other than LwM2MError from any hook becomes InternalServerError
-    (5.00): a handler never crashes the caller. ``notify`` runs after the commit, so
-    its error is raised after all notifications ran and the write stays applied.
+    applied, same arguments; a failure is raised after every ``notify`` ran, and the
+    write stays applied. ``prefix``: ``()``, an object, an instance or a resource.
+    ``on_create(oid, hook)``: ``hook(path, values)`` before a server Create commits; it
+    may veto, or add values to the dict ``values`` for resources the server cannot write
+    (checked like ``set``). One hook per object: a second replaces the first.
+    ``on_delete(path, hook)``: ``hook(path)`` before a server Delete of an instance;
+    ``path`` is an object (``oid`` or ``(oid,)``: each of its instances) or one
+    instance ``(oid, iid)``. The instance's hook runs first; either may veto.
+    ``on_execute(path, handler)``: ``handler(path, args)`` for ``(oid, iid, rid)``, or
+    for every instance when ``iid`` is None; ``args`` is the parsed argument list
+    ``[(digit, value or None)]`` (:mod:`~lwm2m_client.core.dm.execargs`); malformed
+    arguments answer 4.00 before the handler runs.
     ``deny_create(oid)`` and ``deny_delete(path)`` (an object or an instance, e.g.
     ``(3, 0)``) make the server's Create and Delete answer 4.05.
+
+    A read or execute hook for one instance wins over the one for every instance. The
+    hooks of one instance (read and execute hooks with its ``iid``; checks, post-write
+    and Delete hooks whose path lies inside it) go when the instance is deleted, by the
+    application or a server; ``drop_hooks(oid, iid)`` forgets them by hand.
+
+    A hook may raise an LwM2MError on purpose: that is the answer (NotFound 4.04,
+    BadRequest 4.00 ...); in an instance or object Read, a read hook's NotFound leaves
+    its resource out. Any other exception, and a read hook's value of the wrong type or
+    out of range, becomes InternalServerError (5.00): a hook never crashes the caller.
 """
 
 from lwm2m_client.core.dm import transaction as _tx
 from lwm2m_client.core.dm.execargs import parse_args
+from lwm2m_client.core.dm.hooks import call
 from lwm2m_client.core.dm.instance import InstanceStore
 from lwm2m_client.core.dm.path import MAX_ID, is_prefix
 from lwm2m_client.core.errors import (
@@ -52,15 +95,6 @@ from lwm2m_client.core.errors import (
 )
 
 _MISSING = object()
-
-
-def _call(fn, *args):
-    try:
-        return fn(*args)
-    except LwM2MError:
-        raise
-    except Exception as exc:  # a handler must never crash the caller
-        raise InternalServerError("handler failed: %r" % (exc,))
 
 
 def _emit(out, path, rdef, value):
@@ -78,76 +112,14 @@ def _emit(out, path, rdef, value):
 class ObjectTree(InstanceStore):
     """Objects, instances and resource values, with server operations and hooks."""
 
-    def __init__(self, defs=(), change_capacity=32, max_instances=256,
-                 max_resource_instances=256):
-        self._no_create = set()
-        self._no_delete = set()
-        self._checks = []  # (prefix, check)
-        self._notifies = []  # (prefix, notify)
-        self._exec = {}  # (oid, iid or None, rid) -> handler
-        self._create_hooks = {}
-        self._delete_hooks = {}
-        InstanceStore.__init__(self, defs, change_capacity, max_instances,
-                               max_resource_instances)
-
-    def has(self, path):
-        """True when the object, instance, resource (with a value, or executable with a
-        handler) or resource instance at ``path`` exists."""
-        n = len(path)
-        if n == 0:
-            return True
-        insts = self._data.get(path[0])
-        if insts is None or n == 1:
-            return insts is not None
-        inst = insts.get(path[1])
-        if inst is None or n == 2:
-            return inst is not None
-        value = inst.get(path[2], _MISSING)
-        if n == 3:
-            return value is not _MISSING or self._exec_handler(path) is not None
-        return type(value) is dict and path[3] in value
-
-    def resource_ids(self, oid, iid):
-        """Sorted IDs of the resources present in ``/oid/iid`` (for Discover)."""
-        inst = self._instance(oid, iid)
-        rids = set(inst)
-        for rid in self._defs[oid].resources:
-            if self._exec_handler((oid, iid, rid)) is not None:
-                rids.add(rid)
-        return sorted(rids)
-
-    # -- hooks -----------------------------------------------------------------
-
-    def on_write(self, prefix, check):
-        self._checks.append((tuple(prefix), check))
-
-    def on_written(self, prefix, notify):
-        self._notifies.append((tuple(prefix), notify))
-
-    def on_create(self, oid, hook):
-        self._create_hooks[oid] = hook
-
-    def on_delete(self, oid, hook):
-        self._delete_hooks[oid] = hook
-
-    def on_execute(self, path, handler):
-        if len(path) != 3:
-            raise ValueError("execute handlers are registered on /oid/iid/rid")
-        self._exec[tuple(path)] = handler
-
-    def deny_create(self, oid):
-        self._no_create.add(oid)
-
-    def deny_delete(self, path):
-        self._no_delete.add(tuple(path))
-
     # -- server-facing operations ----------------------------------------------
 
     def read(self, path):
         """Records ``(path, type, value)`` sorted by path (C1.1 section 6.3.1).
 
         Object and instance reads skip resources that are not readable; a resource
-        read of one answers 4.05 (T1.1 section 6.4.4).
+        read of one answers 4.05 (T1.1 section 6.4.4). Read hooks compute their
+        resources' values (see the module docstring).
         """
         n = len(path)
         if n == 0:
@@ -160,18 +132,21 @@ class ObjectTree(InstanceStore):
             iids = sorted(insts) if n == 1 else [path[1]]
             for iid in iids:
                 inst = self._instance(oid, iid)
-                for rid in sorted(inst):
+                for rid in sorted(self._present(oid, iid, inst)):
                     rdef = odef.resources[rid]
-                    if rdef.readable:
-                        _emit(out, (oid, iid, rid), rdef, inst[rid])
+                    if not rdef.readable:
+                        continue
+                    try:
+                        value = self._value((oid, iid, rid), inst, rdef)
+                    except NotFound:
+                        continue  # a read hook says the resource has no value now
+                    _emit(out, (oid, iid, rid), rdef, value)
             return out
         inst = self._instance(oid, path[1])
         rdef = self._resource(odef, path[2])
         if not rdef.readable:
             raise MethodNotAllowed("resource %d is not readable" % path[2])
-        value = inst.get(path[2], _MISSING)
-        if value is _MISSING:
-            raise NotFound("resource /%d/%d/%d has no value" % path[:3])
+        value = self._value(path[:3], inst, rdef)
         if n == 3:
             _emit(out, path, rdef, value)
         elif rdef.multiple and path[3] in value:
@@ -242,6 +217,9 @@ class ObjectTree(InstanceStore):
             raise MethodNotAllowed("object %d does not allow create" % oid)
         if iid is None:
             iid = self.free_iid(oid)
+            if iid is None:
+                # No 4.xx describes "no instance ID left" (T1.1 section 6.7).
+                raise InternalServerError("no free instance id in object %d" % oid)
         elif iid in insts or not 0 <= iid < MAX_ID:
             raise BadRequest("instance /%d/%d exists or is not a valid id" % (oid, iid))
         txn = self._transaction(False)
@@ -250,15 +228,15 @@ class ObjectTree(InstanceStore):
             if len(path) < 3 or path[0] != oid or path[1] != iid:
                 raise BadRequest("item %r outside the created instance" % (path,))
             txn.put(path, value, True)
-        rid = _tx.missing_mandatory(odef, inst, True)
+        rid = _tx.missing_mandatory(odef, self._present(oid, iid, inst), True)
         if rid is not None:
             raise BadRequest("mandatory resource %d missing" % rid)
         hook = self._create_hooks.get(oid)
         if hook is not None:
-            _call(hook, (oid, iid), inst)
+            call(hook, (oid, iid), inst)
             try:
                 for rid in list(inst):
-                    inst[rid] = self._app_value(odef, rid, inst[rid])
+                    inst[rid] = self._checked(self._resource(odef, rid), inst[rid])
             except LwM2MError as exc:
                 raise InternalServerError("create hook set a bad value: %r" % (exc,))
         self._finish(txn)
@@ -287,11 +265,11 @@ class ObjectTree(InstanceStore):
         else:
             raise MethodNotAllowed("delete needs an instance path")
         for target in targets:  # every veto before the first deletion
-            hook = self._delete_hooks.get(target[0])
-            if hook is not None:
-                _call(hook, target)
+            for hook in self._delete_hooks_for(target):
+                call(hook, target)
         for oid, iid in targets:
             del self._data[oid][iid]
+            self.drop_hooks(oid, iid)
             self._changes.add((oid, iid))
         return targets
 
@@ -311,18 +289,20 @@ class ObjectTree(InstanceStore):
         handler = self._exec_handler(path)
         if handler is None:
             raise NotFound("resource /%d/%d/%d is not implemented" % path)
-        _call(handler, path, parse_args(args))
+        call(handler, path, parse_args(args))
 
     # -- internals -------------------------------------------------------------
 
-    def _exec_handler(self, path):
-        rdef = self._defs[path[0]].resources.get(path[2])
-        if rdef is None or not rdef.executable:
-            return None
-        handler = self._exec.get(path)
-        if handler is None:
-            handler = self._exec.get((path[0], None, path[2]))
-        return handler
+    def _value(self, path, inst, rdef):
+        """The value of the resource ``path`` for a server read: its read hook's, or
+        the stored one (NotFound when there is none)."""
+        hook = self._read_hook(path)
+        if hook is not None:
+            return self._hook_value(path, inst, rdef, hook)
+        value = inst.get(path[2], _MISSING)
+        if value is _MISSING:
+            raise NotFound("resource /%d/%d/%d has no value" % path)
+        return value
 
     def _delete_resource_instance(self, path):
         odef = self.definition(path[0])
@@ -346,7 +326,7 @@ class ObjectTree(InstanceStore):
         for path, value in changes:
             for prefix, check in self._checks:
                 if is_prefix(prefix, path):
-                    _call(check, path, value)
+                    call(check, path, value)
         txn.commit()
         changed = sorted(txn.created)
         for path in changed:
@@ -359,7 +339,7 @@ class ObjectTree(InstanceStore):
             for prefix, notify in self._notifies:
                 if is_prefix(prefix, path):
                     try:
-                        _call(notify, path, value)
+                        call(notify, path, value)
                     except LwM2MError as exc:
                         error = error or exc
         if error is not None:

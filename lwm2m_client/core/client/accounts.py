@@ -1,0 +1,106 @@
+"""LwM2M Server accounts, derived from the Security and Server objects of the tree.
+
+An account is one LwM2M Server the client registers with (Core 1.1 section 6.2, E.1,
+E.2): a non-bootstrap Security instance ``/0/x`` and the Server instance ``/1/y`` that
+carry the same Short Server ID (``/0/x/10`` and ``/1/y/0`` are the only link between the
+two objects). The tree is the one place the accounts are configured: the client reads
+them at start and again whenever a server (or, later, a Bootstrap-Server) changes ``/0``
+or ``/1``; nobody hands a server to the client a second time.
+
+:func:`read_accounts` reads them; a configuration that names one Short Server ID twice,
+or halves without their other half, is reported as problems, which the client turns into
+a :class:`~lwm2m_client.core.errors.UsageError` at start (an application mistake) and
+ignores afterwards (a peer must not be able to crash the client).
+"""
+
+from lwm2m_client.core.client import registration as reg_fsm
+from lwm2m_client.core.client.setup import server_params
+
+
+class ServerAccount:
+    """One LwM2M Server account as the client sees it.
+
+    ``uri`` is ``/0/x/0``; ``addr`` the transport address the adapter resolved it to
+    (None until then; opaque to the core); ``registration`` its state machine;
+    ``advertise`` is dropped after the server refused the root link's ``ct``.
+    """
+
+    def __init__(self, ssid, uri, security_iid, server_iid, registration):
+        self.ssid = ssid
+        self.uri = uri
+        self.security_iid = security_iid
+        self.server_iid = server_iid
+        self.registration = registration
+        self.addr = None
+        self.advertise = True
+
+    def __repr__(self):
+        return "<ServerAccount ssid=%d %s addr=%r %r>" % (self.ssid, self.uri, self.addr,
+                                                         self.registration)
+
+
+def _value(tree, path, default=None):
+    return tree.get(path) if tree.has(path) else default
+
+
+def read_accounts(tree):
+    """``(accounts, problems)``: ``accounts`` is ``[(ssid, uri, security_iid,
+    server_iid)]`` sorted by SSID; ``problems`` a list of one-line strings."""
+    objects = tree.objects()
+    if 0 not in objects or 1 not in objects:
+        return [], ["the tree has no Security (0) and Server (1) objects"]
+    problems = []
+    servers = {}
+    for iid in tree.instances(1):
+        ssid = _value(tree, (1, iid, 0))
+        if ssid is None:
+            problems.append("/1/%d has no Short Server ID" % iid)
+        elif ssid in servers:
+            problems.append("Short Server ID %d is in /1/%d and /1/%d" % (
+                ssid, servers[ssid], iid))
+        else:
+            servers[ssid] = iid
+    securities = {}
+    for sec in tree.instances(0):
+        if _value(tree, (0, sec, 1), False):
+            continue  # the Bootstrap-Server account
+        ssid = _value(tree, (0, sec, 10))
+        uri = _value(tree, (0, sec, 0))
+        if ssid is None or not uri:
+            problems.append("/0/%d needs a Server URI and a Short Server ID" % sec)
+        elif ssid in securities:
+            problems.append("Short Server ID %d is in /0/%d and /0/%d" % (
+                ssid, securities[ssid][0], sec))
+        else:
+            securities[ssid] = (sec, uri)
+    accounts = []
+    for ssid in sorted(securities):
+        sec, uri = securities[ssid]
+        if ssid in servers:
+            accounts.append((ssid, uri, sec, servers[ssid]))
+        else:
+            problems.append("/0/%d (Short Server ID %d) has no /1 instance" % (sec, ssid))
+    for ssid in sorted(servers):
+        if ssid not in securities:
+            problems.append("/1/%d (Short Server ID %d) has no /0 instance" % (
+                servers[ssid], ssid))
+    return accounts, problems
+
+
+def has_bootstrap_account(tree):
+    """True when ``/0`` holds a Bootstrap-Server account."""
+    if 0 not in tree.objects():
+        return False
+    for sec in tree.instances(0):
+        if _value(tree, (0, sec, 1), False):
+            return True
+    return False
+
+
+def new_account(tree, entry, config, rng):
+    """A :class:`ServerAccount` for one entry of :func:`read_accounts`."""
+    ssid, uri, sec, srv = entry
+    registration = reg_fsm.Registration(
+        server_params(tree, srv), config.endpoint, config.version, rng, config.jitter,
+        config.tuning.max_transmit_wait)
+    return ServerAccount(ssid, uri, sec, srv, registration)

@@ -1,0 +1,433 @@
+"""The message-level LwM2M client: CoAP requests and responses in, the same out.
+
+:class:`LwM2MClient` owns everything LwM2M about one client: the server accounts (read
+from ``/0`` and ``/1`` of the tree), one registration state machine per account, the DM
+request handler and the Write-Attributes store. It knows no datagrams, message IDs,
+retransmission or block-wise transfer: an adapter with its own CoAP stack (aiocoap) drives
+it directly, and :class:`~lwm2m_client.core.client.engine.ClientCore` puts the core's own
+CoAP endpoint under it (as aioquic's ``H3Connection`` sits on ``QuicConnection``)::
+
+    client = LwM2MClient(config, tree, rng)
+    for ssid, uri, _ in client.accounts(): client.set_address(ssid, resolve(uri))
+    client.start(now_ms)
+    answer = client.handle_request(msg, addr, now_ms)    # a Message, or None: ignore it
+    for key, msg, addr in client.requests_to_send(): ... # Register/Update/De-register
+    for key in client.requests_to_cancel(): ...          # superseded, stop retrying
+    client.response_received(key, msg, now_ms) / client.request_failed(key, now_ms)
+    deadline = client.get_timer(); client.handle_timer(now_ms)
+    event = client.next_event()
+
+Requests a server's operation causes (the Update after a Create, the De-register of
+Disable ``/1/x/4``) are queued while the answer is made and handed out by
+:meth:`requests_to_send`, so a caller that sends the answer first keeps the order the
+spec wants (Core 1.1 section 6.2.2, E.2).
+"""
+
+from lwm2m_client.core.client import events as ev
+from lwm2m_client.core.client import registration as reg_fsm
+from lwm2m_client.core.client.accounts import has_bootstrap_account, new_account, read_accounts
+from lwm2m_client.core.client.attributes import AttributeStore
+from lwm2m_client.core.client.dm_handler import DMHandler
+from lwm2m_client.core.client.links import register_links
+from lwm2m_client.core.client.setup import server_params
+from lwm2m_client.core.coap import message as m
+from lwm2m_client.core.coap import options as o
+from lwm2m_client.core.content import (
+    CF_LINK,
+    CF_LWM2M_CBOR,
+    CF_SENML_CBOR,
+    CF_SENML_ETCH_CBOR,
+    CF_SENML_ETCH_JSON,
+    CF_SENML_JSON,
+    link,
+)
+from lwm2m_client.core.errors import BufferFull, LwM2MError, UsageError
+
+# The first LwM2M version whose Register root link may name each content format (Core
+# 1.1 and 1.2 section 7.4): a client that fell back to an older version stops naming it.
+_FORMAT_SINCE = {CF_SENML_CBOR: "1.1", CF_SENML_JSON: "1.1", CF_SENML_ETCH_CBOR: "1.2",
+                 CF_SENML_ETCH_JSON: "1.2", CF_LWM2M_CBOR: "1.2"}
+
+# Server object resources the client acts on after a successful server operation.
+_DISABLE = 4
+_UPDATE_TRIGGER = 8
+
+
+def _accept_execute(path, args):
+    # /1/x/4 and /1/x/8 answer 2.04; the client acts on the answer (see _after_operation).
+    return None
+
+
+class _Pending:
+    """A registration request in flight. ``state`` is the registration state it was sent
+    in: an answer that arrives after the state moved on (the 2.04 of an Update overtaken
+    by a De-register) belongs to no current request."""
+
+    def __init__(self, account, state):
+        self.account = account
+        self.state = state
+
+
+class LwM2MClient:
+    """One LwM2M client at the message level; see the module docstring.
+
+    ``config`` is a :class:`~lwm2m_client.core.client.engine.ClientConfig`, ``tree`` the
+    ObjectTree holding ``/0``, ``/1``, ``/3`` and the application's objects, ``rng`` an
+    injected source with ``getrandbits`` (registration jitter).
+    """
+
+    def __init__(self, config, tree, rng):
+        self.config = config
+        self.tree = tree
+        self.rng = rng
+        self.attributes = AttributeStore()
+        self._body = bytearray(config.max_body)
+        self.handler = DMHandler(tree, self.attributes, self._body, config.preferred_format)
+        self._accounts = []
+        self._pending = {}  # key -> _Pending
+        self._outbox = []  # (key, msg, addr)
+        self._cancelled = []
+        self._next_key = 0
+        self._events = []
+        self.events_dropped = 0
+        self.started = False
+        tree.on_execute((1, None, _DISABLE), _accept_execute)
+        tree.on_execute((1, None, _UPDATE_TRIGGER), _accept_execute)
+
+    def __repr__(self):
+        return "<LwM2MClient %s accounts=%d>" % (self.config.endpoint, len(self._accounts))
+
+    # -- accounts ------------------------------------------------------------------
+
+    def accounts(self):
+        """``[(ssid, uri, addr)]`` of the LwM2M Server accounts in the tree, sorted by
+        SSID; ``addr`` is None until :meth:`set_address` gave one.
+
+        Raises UsageError when the tree names a Short Server ID twice, has a half account
+        or none at all: the application's configuration, found before anything is sent.
+        """
+        if not self.started:
+            self._sync_accounts(0, True)
+        return [(a.ssid, a.uri, a.addr) for a in self._accounts]
+
+    def set_address(self, ssid, addr, now_ms=0):
+        """The adapter resolved account ``ssid``'s URI to ``addr`` (opaque to the core;
+        compared with the address of incoming requests). Once started, the account
+        registers at ``now_ms``."""
+        account = self._account(ssid)
+        if account is None:
+            self.accounts()
+            account = self._account(ssid)
+        if account is None:
+            raise UsageError("no LwM2M Server account with Short Server ID %r" % (ssid,))
+        account.addr = addr
+        if self.started and account.registration.state == reg_fsm.ST_IDLE:
+            self._apply(account, account.registration.start(now_ms), now_ms)
+
+    def registration(self, ssid):
+        """The registration state machine of account ``ssid``, or None."""
+        account = self._account(ssid)
+        return None if account is None else account.registration
+
+    # -- life cycle ----------------------------------------------------------------
+
+    def start(self, now_ms):
+        """Read the accounts from the tree and register with each one that has an
+        address; those without one ask for it with an AddressNeeded event."""
+        if self.started:
+            raise UsageError("the client is already started")
+        self._sync_accounts(now_ms, True)
+        self._register_payload(self._accounts[0], self.config.version, True)
+        self.started = True
+        for account in self._accounts:
+            if account.addr is None:
+                self._emit(ev.AddressNeeded(account.ssid, account.uri))
+            else:
+                self._apply(account, account.registration.start(now_ms), now_ms)
+
+    def stop(self, now_ms):
+        """De-register from every server (Core 1.1 section 6.2.3)."""
+        for account in self._accounts:
+            self._apply(account, account.registration.stop(now_ms), now_ms)
+
+    def deregistering(self):
+        """True while a De-register is still waiting for its answer."""
+        for account in self._accounts:
+            if account.registration.is_deregistering:
+                return True
+        return False
+
+    # -- application API -------------------------------------------------------------
+
+    def next_event(self):
+        return self._events.pop(0) if self._events else None
+
+    def resource_changed(self, path):
+        """The application reports that the value at ``path`` changed (a value its read
+        hook computes, or one kept in its own storage); recorded for notification."""
+        self.tree.changed(path)
+
+    def trigger_update(self, now_ms, ssid=None):
+        """Send a Registration Update now to server ``ssid`` (None: every server), as
+        the Registration Update Trigger /1/x/8 would (Core 1.1 section 6.2.2)."""
+        for account in self._accounts:
+            if ssid is None or account.ssid == ssid:
+                self._apply(account, account.registration.trigger_update(now_ms), now_ms)
+
+    def objects_changed(self, now_ms):
+        """Instances were added or removed by the application: tell every server with an
+        Update carrying the new object list (Core 1.1 section 6.2.2)."""
+        for account in self._accounts:
+            self._apply(account, account.registration.trigger_update(now_ms, True), now_ms)
+
+    # -- timers ------------------------------------------------------------------------
+
+    def get_timer(self):
+        deadline = None
+        for account in self._accounts:
+            t = account.registration.get_timer()
+            if t is not None and (deadline is None or t < deadline):
+                deadline = t
+        return deadline
+
+    def handle_timer(self, now_ms):
+        for account in self._accounts:
+            self._apply(account, account.registration.handle_timer(now_ms), now_ms)
+
+    # -- the server's requests -------------------------------------------------------
+
+    def serves(self, addr):
+        """True when ``addr`` is a server this client is registered with: only such a
+        server's requests are answered (Core 1.1 section 6.3)."""
+        account = self._account_at(addr)
+        return account is not None and account.registration.is_registered
+
+    def handle_request(self, msg, addr, now_ms, payload=None):
+        """Answer one request from ``addr``: returns the response Message (code, options,
+        payload; type, MID and token are the caller's), or None when the request must be
+        ignored because ``addr`` is no registered server (Core 1.1 section 6.3).
+
+        ``payload`` is the whole body when it came in Block1 (default: ``msg.payload``).
+        The response's payload may point into the client's body buffer: send (or copy)
+        it before the next call into the client."""
+        account = self._account_at(addr)
+        if account is None or not account.registration.is_registered:
+            return None
+        reg = account.registration
+        reply = self.handler.handle(msg, account.ssid, reg.version,
+                                    msg.payload if payload is None else payload)
+        try:
+            path = msg.uri_path
+        except LwM2MError:
+            path = "?"
+        self._emit(ev.OperationPerformed(account.ssid, reply.op, path,
+                                         m.code_name(reply.code)))
+        response = m.Message(code=reply.code)
+        if reply.cf is not None:
+            response.content_format = reply.cf
+        if reply.location is not None:
+            response.location_path = reply.location
+        if reply.body is not None:
+            response.payload = reply.body
+        if m.code_class(reply.code) == 2 and reply.op not in ("read", "observe",
+                                                              "discover", "read-composite"):
+            if reply.body is not None:
+                # What follows may encode an Update's object list into the body buffer.
+                response.payload = bytes(reply.body)
+            self._after_operation(account, reply, msg, now_ms)
+        return response
+
+    # -- the client's own requests -----------------------------------------------------
+
+    def requests_to_send(self):
+        """The registration requests to send now, as ``(key, msg, addr)``: ``msg`` is a
+        CON request with its whole body; ``key`` names it in the answer calls."""
+        out = self._outbox
+        self._outbox = []
+        return out
+
+    def requests_to_cancel(self):
+        """Keys of requests handed out earlier whose answer no longer matters (a newer
+        request of the same account superseded them): stop retransmitting them."""
+        out = self._cancelled
+        self._cancelled = []
+        return out
+
+    def response_received(self, key, msg, now_ms):
+        pending = self._pending.pop(key, None)
+        if pending is None or pending.state != pending.account.registration.state:
+            return
+        self._outcome(pending.account, msg, now_ms)
+
+    def request_failed(self, key, now_ms):
+        """The request ``key`` got no answer (timeout, Reset, or no room to send it)."""
+        pending = self._pending.pop(key, None)
+        if pending is not None and pending.state == pending.account.registration.state:
+            account = pending.account
+            self._apply(account, account.registration.handle(reg_fsm.EV_TIMEOUT, now_ms),
+                        now_ms)
+
+    # -- internals -------------------------------------------------------------------
+
+    def _emit(self, event):
+        if len(self._events) >= self.config.max_events:
+            self._events.pop(0)  # overflow policy: the oldest event goes
+            self.events_dropped += 1
+        self._events.append(event)
+
+    def _apply(self, account, outputs, now_ms):
+        """Carry out what a registration machine asked for, in order."""
+        for item in outputs:
+            if isinstance(item, reg_fsm.RegRequest):
+                self._send(account, item, now_ms)
+            else:
+                self._emit(item)
+
+    def _send(self, account, req, now_ms):
+        msg = m.Message(m.CON, req.method)
+        msg.uri_path = list(req.uri_path)
+        for q in req.uri_query:
+            msg.add_option(o.URI_QUERY, q)
+        if req.with_objects:
+            body = self._register_payload(account, req.version, False)
+            if body is None:
+                # The object list outgrew max_body (a server created instances): the
+                # request cannot be made, which the failure procedure handles as a
+                # refusal would be.
+                self._apply(account, account.registration.handle(
+                    reg_fsm.EV_ERROR, now_ms, m.REQUEST_ENTITY_TOO_LARGE), now_ms)
+                return
+            msg.content_format = CF_LINK
+            msg.payload = body
+        # One registration request per account at a time: a De-register must not wait
+        # (NSTART = 1) behind an Update whose answer no longer matters.
+        for key in list(self._pending):
+            if self._pending[key].account is account:
+                del self._pending[key]
+                self._cancelled.append(key)
+        self._outbox = [item for item in self._outbox
+                        if item[0] not in self._cancelled]
+        key = self._next_key
+        self._next_key += 1
+        self._pending[key] = _Pending(account, account.registration.state)
+        self._outbox.append((key, msg, account.addr))
+
+    def _register_payload(self, account, version, strict):
+        """The object list as bytes, or None when it does not fit ``max_body`` (a
+        UsageError when ``strict``: at start it is the configuration's fault)."""
+        formats = None
+        if account.advertise and self.config.advertise_formats:
+            formats = [cf for cf in self.config.advertise_formats
+                       if _FORMAT_SINCE.get(cf, "1.0") <= version]
+        try:
+            n = link.encode_links(self._body, register_links(self.tree, version, formats))
+        except BufferFull:
+            if strict:
+                raise UsageError("the object list does not fit max_body (%d bytes)" %
+                                 self.config.max_body)
+            return None
+        return bytes(self._body[:n])
+
+    def _outcome(self, account, msg, now_ms):
+        reg = account.registration
+        code = msg.code
+        if m.code_class(code) == 2:
+            location = None
+            if reg.state == reg_fsm.ST_REGISTERING:
+                try:
+                    location = msg.strings(o.LOCATION_PATH)
+                except LwM2MError:
+                    location = None
+                if not location:
+                    self._apply(account, reg.handle(reg_fsm.EV_ERROR, now_ms, code), now_ms)
+                    return
+            self._apply(account, reg.handle(reg_fsm.EV_SUCCESS, now_ms, location=location),
+                        now_ms)
+        elif (code == m.BAD_REQUEST and reg.state == reg_fsm.ST_REGISTERING
+              and account.advertise and self.config.advertise_formats):
+            # Some servers refuse a root link with ct=...; register again at once without
+            # it (this counts as one attempt of the failure procedure).
+            account.advertise = False
+            self._apply(account, reg.retry_now(now_ms, code), now_ms)
+        elif reg.refused_version(code) is not None:
+            self._apply(account, reg.fall_back(now_ms, code), now_ms)
+        else:
+            self._apply(account, reg.handle(reg_fsm.EV_ERROR, now_ms, code), now_ms)
+
+    def _after_operation(self, account, reply, msg, now_ms):
+        """What a successful server operation means for registration: an Update after an
+        instance came or went, Disable and Registration Update Trigger (/1/x/4, /1/x/8),
+        Updates after Lifetime or Binding changed (Core 1.1 section 6.2.2, E.2)."""
+        try:
+            path = msg.strings(o.URI_PATH)
+        except LwM2MError:
+            return
+        if reply.op == "execute" and len(path) == 3 and path[0] == "1":
+            target = self._account_of_server_iid(path[1])
+            if target is not None and path[2] == str(_DISABLE):
+                self._apply(target, target.registration.disable(now_ms), now_ms)
+            elif target is not None and path[2] == str(_UPDATE_TRIGGER):
+                self._apply(target, target.registration.trigger_update(now_ms), now_ms)
+            return
+        if reply.objects_changed:
+            self.objects_changed(now_ms)
+        if not path or path[0] in ("0", "1"):
+            self._sync_accounts(now_ms, False)
+
+    def _sync_accounts(self, now_ms, strict):
+        """Bring the accounts in line with /0 and /1: new ones are added (and started
+        once the client runs), a changed URI asks for a new address, new Object 1 values
+        become each registration's snapshot, and vanished accounts are dropped."""
+        entries, problems = read_accounts(self.tree)
+        if strict:
+            if problems:
+                raise UsageError("server accounts: " + problems[0])
+            if not entries:
+                if has_bootstrap_account(self.tree):
+                    raise UsageError("server accounts: only a Bootstrap-Server account, "
+                                     "and client-initiated bootstrap is not supported")
+                raise UsageError("server accounts: /0 and /1 hold no LwM2M Server account")
+        accounts = []
+        for entry in entries:
+            ssid, uri, sec, srv = entry
+            account = self._account(ssid)
+            if account is None:
+                account = new_account(self.tree, entry, self.config, self.rng)
+                if self.started:
+                    self._emit(ev.AddressNeeded(ssid, uri))
+            else:
+                account.security_iid = sec
+                account.server_iid = srv
+                if uri != account.uri:
+                    account.uri = uri
+                    account.addr = None
+                    if self.started:
+                        self._emit(ev.AddressNeeded(ssid, uri))
+                self._apply(account, account.registration.new_params(
+                    server_params(self.tree, srv), now_ms), now_ms)
+            accounts.append(account)
+        for account in self._accounts:
+            if account not in accounts:
+                for key in list(self._pending):
+                    if self._pending[key].account is account:
+                        del self._pending[key]
+                        self._cancelled.append(key)
+        self._accounts = accounts
+
+    def _account(self, ssid):
+        for account in self._accounts:
+            if account.ssid == ssid:
+                return account
+        return None
+
+    def _account_at(self, addr):
+        for account in self._accounts:
+            if account.addr is not None and account.addr == addr:
+                return account
+        return None
+
+    def _account_of_server_iid(self, segment):
+        for account in self._accounts:
+            if str(account.server_iid) == segment:
+                return account
+        return None
