@@ -175,12 +175,23 @@ class MeterClient:
         self.adapter_name = adapter
         self.tick_s = tick_s
         self.on_event = on_event
-        if seed is None:
-            seed = zlib.crc32(endpoint.encode("utf-8"))
+        # Two kinds of randomness, kept apart. The simulated readings are simulation data:
+        # seeded from the endpoint name unless a seed is given, so an endpoint is the same
+        # meter in every run. Message IDs and tokens are protocol state: RFC 7252 section
+        # 5.3.1 wants tokens unpredictable, and a client that starts again with the same
+        # message IDs and tokens as its previous run can be taken for a duplicate of it,
+        # so they come from the system's random source unless ``seed`` asks for a
+        # reproducible run. One source serves every boot (see reboot()): a seeded run
+        # still gets new message IDs and tokens after a reboot.
+        self.seed = seed
+        sim_seed = zlib.crc32(endpoint.encode("utf-8")) if seed is None else seed
+        self._rng: Any = random.SystemRandom() if seed is None else random.Random(seed)
         try:
-            self.tree, self.meter = build_meter_tree(kind, endpoint, server_uri, seed=seed,
+            self.tree, self.meter = build_meter_tree(kind, endpoint, server_uri, seed=sim_seed,
                                                      lifetime=lifetime, binding=binding,
-                                                     start_s=time.time())
+                                                     start_s=time.time(),
+                                                     reboot=self._reboot_executed,
+                                                     factory_reset=self._factory_reset_executed)
         except LwM2MError as exc:  # the binding, found bad by the Server object
             raise ConfigError(str(exc)) from None
         defs = shipped_objects()
@@ -191,7 +202,7 @@ class MeterClient:
         self.config = ClientConfig(endpoint, version=version, preferred_format=preferred_format,
                                    advertise_formats=formats)
         layer = ClientCore if adapter == "udp" else LwM2MClient
-        self.core = layer(self.config, self.tree, random.Random(seed))
+        self.core = layer(self.config, self.tree, self._rng)
         self.adapter: Any = None
         self.server_addr: Optional[Addr] = None
         self.location: Optional[list[str]] = None
@@ -272,10 +283,98 @@ class MeterClient:
         return self._failed
 
     def tick(self, now_s: Optional[float] = None) -> None:
-        """Take fresh readings and refresh Current Time /3/0/13."""
+        """Take fresh readings and refresh Current Time /3/0/13 from the device clock,
+        which keeps a time a server wrote (``now_s``: host time, Unix seconds)."""
         now = time.time() if now_s is None else now_s
         self.meter.tick(now)
-        setup.refresh_device_time(self.tree, now)
+        if self.meter.clock is not None:
+            self.meter.clock.publish(now)
+        else:
+            setup.refresh_device_time(self.tree, now)
+
+    # -- Reboot /3/0/4 and Factory Reset /3/0/5 -----------------------------------------
+
+    # The restart an Execute scheduled, while it runs.
+    _restarting: Optional[asyncio.Task[None]] = None
+
+    async def reboot(self) -> None:
+        """Restart as a real meter does after Execute Reboot ``/3/0/4``: the simulated
+        firmware restarts (:meth:`Meter.reboot`: registers and settings survive), the
+        network session ends without a De-register, and the meter comes back as a new
+        boot: a new client core (new message IDs and tokens; no observations, attributes
+        or registration from before) on a new socket, which registers afresh. Before
+        :meth:`start` only the core is replaced."""
+        self.meter.reboot()
+        await self._new_session()
+
+    async def factory_reset(self) -> None:
+        """Execute Factory Reset ``/3/0/5``: the settings go back to their factory
+        values (:meth:`Meter.factory_reset`; the Server account's lifetime and binding
+        too, which the new registration then uses), then the meter reboots."""
+        self.meter.factory_reset()
+        await self.reboot()
+
+    def _reboot_executed(self) -> None:
+        # The tree calls this before the 2.04 is queued: only schedule the restart.
+        self._schedule_restart(factory=False)
+
+    def _factory_reset_executed(self) -> None:
+        self._schedule_restart(factory=True)
+
+    def _schedule_restart(self, factory: bool) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            # No event loop (the tree driven directly): the meter alone restarts.
+            if factory:
+                self.meter.factory_reset()
+            self.meter.reboot()
+            return
+        if self._restarting is not None:
+            return  # already restarting: a repeated Execute changes nothing
+        # The adapter sends the answer before the loop runs this callback, and the task
+        # it starts runs later still.
+        loop.call_soon(self._start_restart, factory)
+
+    def _start_restart(self, factory: bool) -> None:
+        if self._restarting is None:
+            self._restarting = asyncio.ensure_future(self._run_restart(factory))
+
+    async def _run_restart(self, factory: bool) -> None:
+        try:
+            await (self.factory_reset() if factory else self.reboot())
+        except Exception:  # a failed restart must not vanish in an unawaited task
+            log.exception("%s: restart failed", self.endpoint)
+        finally:
+            self._restarting = None
+
+    async def _new_session(self) -> None:
+        """End the network session without De-register and open a new one the way
+        ``__init__`` and :meth:`start` do: a new core on the same tree, and once started
+        a new adapter on a new socket that registers afresh."""
+        old = self.adapter
+        if old is not None:
+            self.adapter = None
+            old.close()  # no De-register: a rebooting device just drops off
+            await old._closed()  # aiocoap's socket closes in a task
+        self._registered.clear()
+        self.location = None
+        self._failed = None
+        self._changed.set()
+        layer = ClientCore if self.adapter_name == "udp" else LwM2MClient
+        self.core = layer(self.config, self.tree, self._rng)
+        if old is None or self.server_addr is None:
+            return  # not started: start() opens the first session with this core
+        self.core.set_address(1, self.server_addr)
+        local = ("::" if ":" in self.server_addr[0] else "0.0.0.0", 0)
+        adapter = _adapter_class(self.adapter_name)(self.core, local_addr=local,
+                                                    on_event=self._event)
+        self.adapter = adapter
+        await adapter.start()
+        if self.adapter is not adapter:
+            # stop() ran while the socket opened and found nothing to de-register.
+            adapter.close()
+            await adapter._closed()
 
     async def _tick_loop(self) -> None:
         while True:

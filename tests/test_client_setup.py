@@ -9,7 +9,7 @@ from lwm2m_client.core.client import setup
 from lwm2m_client.core.client.registration import ServerParams
 from lwm2m_client.core.content import tlv
 from lwm2m_client.core.dm.tree import ObjectTree
-from lwm2m_client.core.errors import BadRequest, MethodNotAllowed, NotFound
+from lwm2m_client.core.errors import MethodNotAllowed, NotFound, UsageError
 from lwm2m_client.models import shipped_objects
 
 
@@ -57,24 +57,26 @@ def test_security_bootstrap_account_has_hold_off_and_no_ssid():
     assert setup.bootstrap_account(tree) == ("coap://bs.example", 1, 30)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"uri": "coaps://h", "ssid": 1},  # secure scheme with NoSec
-    {"uri": "coap://h", "ssid": 1, "mode": setup.SEC_PSK, "identity": b"i",
-     "secret_key": b"k"},  # plain scheme with PSK
-    {"uri": "coaps://h", "ssid": 1, "mode": setup.SEC_PSK},  # PSK without key
-    {"uri": "http://h", "ssid": 1},
-    {"uri": "coap:/h", "ssid": 1},
-    {"uri": "coap://h"},  # server account without SSID
-    {"uri": "coap://h", "bootstrap": True, "ssid": 1},
-    {"uri": "coap://h", "ssid": 1, "hold_off": 10},
-    {"uri": "coap://h", "bootstrap": True, "hold_off": -1},
-    {"uri": "coap://h", "ssid": 0},  # outside 1..65534: the tree refuses it
-    {"uri": "coap://h", "ssid": 1, "mode": 9},
+@pytest.mark.parametrize("kwargs, message", [
+    ({"uri": "coaps://h", "ssid": 1}, "mode 3 does not fit uri"),  # secure scheme, NoSec
+    ({"uri": "coap://h", "ssid": 1, "mode": setup.SEC_PSK, "identity": b"i",
+      "secret_key": b"k"}, "mode 0 does not fit uri"),  # plain scheme with PSK
+    ({"uri": "coaps://h", "ssid": 1, "mode": setup.SEC_PSK},
+     "PSK mode needs an identity and a secret_key"),
+    ({"uri": "http://h", "ssid": 1}, "uri 'http://h' is not coap"),
+    ({"uri": "coap:/h", "ssid": 1}, "uri 'coap:/h' is not coap"),
+    ({"uri": b"coap://h", "ssid": 1}, "uri must be a str"),
+    ({"uri": "coap://h"}, "needs its ssid"),  # server account without SSID
+    ({"uri": "coap://h", "bootstrap": True, "ssid": 1}, "Bootstrap-Server account has no ssid"),
+    ({"uri": "coap://h", "ssid": 1, "hold_off": 10}, "hold_off is for the Bootstrap-Server"),
+    ({"uri": "coap://h", "bootstrap": True, "hold_off": -1}, "hold_off must be an int >= 0"),
+    ({"uri": "coap://h", "ssid": 0}, "/0/0/10: .*out of range"),  # the tree refuses it
+    ({"uri": "coaps://h", "ssid": 1, "mode": 9}, "/0/0/2: .*out of range"),
 ])
-def test_security_misuse_raises_and_creates_nothing(kwargs):
+def test_security_misuse_raises_and_creates_nothing(kwargs, message):
     tree = make_tree()
     uri = kwargs.pop("uri")
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match=message):
         setup.add_security(tree, 0, uri, **kwargs)
     assert tree.instances(0) == []
 
@@ -147,15 +149,31 @@ def test_server_params_follow_a_server_write():
     assert (p.lifetime, p.binding, p.queue) == (45, "U", True)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"binding": ""}, {"binding": "X"}, {"binding": "UU"}, {"binding": "Q"},
-    {"binding": "u"}, {"lifetime": -1}, {"retry_timer": -5}, {"default_pmin": -1},
+@pytest.mark.parametrize("kwargs, message", [
+    ({"binding": ""}, "add_server: binding '' names no transport"),
+    ({"binding": "X"}, "add_server: bad binding 'X'"),
+    ({"binding": "UU"}, "add_server: bad binding 'UU'"),
+    ({"binding": "Q"}, "add_server: binding 'Q' names no transport"),
+    ({"binding": "u"}, "add_server: bad binding 'u'"),
+    ({"binding": None}, "add_server: binding must be a str"),
+    ({"lifetime": -1}, "add_server: lifetime must be an int >= 0"),
+    ({"retry_timer": -5}, "add_server: retry_timer must be an int >= 0"),
+    ({"default_pmin": -1}, "add_server: default_pmin must be an int >= 0"),
+    ({"ssid": 0}, "create_instance /1/0/0: .*out of range"),  # SSID 0 is reserved
 ])
-def test_server_misuse_raises(kwargs):
+def test_server_misuse_raises(kwargs, message):
     tree = make_tree()
-    with pytest.raises(BadRequest):
-        setup.add_server(tree, 0, 1, **kwargs)
+    ssid = kwargs.pop("ssid", 1)
+    with pytest.raises(UsageError, match=message):
+        setup.add_server(tree, 0, ssid, **kwargs)
     assert tree.instances(1) == []
+
+
+def test_check_binding():
+    for good in ("U", "UQ", "T", "UQS", "N"):
+        setup.check_binding(good)
+    with pytest.raises(UsageError, match="check_binding: bad binding 'UX'"):
+        setup.check_binding("UX")
 
 
 @settings(max_examples=200, deadline=None)
@@ -275,8 +293,11 @@ def test_device_clock_and_refresh():
 
 def test_device_extra_values_are_checked_by_the_tree():
     tree = make_tree()
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match="/3/0/9: .*out of range"):
         device(tree, values={9: 101})  # battery level is 0..100
+    with pytest.raises(UsageError, match="add_device: reboot must be callable"):
+        device(tree, reboot="reboot")
+    assert tree.instances(3) == []
     device(tree, values={6: {0: setup.POWER_MAINS}, 9: 80, 18: "rev B"}, binding="UQ")
     assert tree.get((3, 0, 6)) == {0: 6}
     assert tree.get((3, 0, 16)) == "UQ"
@@ -289,10 +310,12 @@ def test_error_codes_and_reset_error_code_execute():
     setup.add_error_code(tree, 5)
     setup.add_error_code(tree, 1)  # already active
     assert tree.get((3, 0, 11)) == {0: 1, 1: 5}
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match="set /3/0/11: .*out of range"):
         setup.add_error_code(tree, 33)  # outside 0..32
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match="add_error_code: code 0"):
         setup.add_error_code(tree, 0)
+    with pytest.raises(UsageError, match="get /3/0/11: no instance /3/0"):
+        setup.add_error_code(make_tree(), 1)  # no Device instance yet
     tree.execute((3, 0, 12))
     assert tree.get((3, 0, 11)) == {0: 0}
 
@@ -319,8 +342,10 @@ def test_connectivity_optional_resources():
     assert tree.get((4, 0, 1)) == {0: 6, 1: 7}
     assert tree.get((4, 0, 7)) == {0: "iot.example"}
     assert [tree.get((4, 0, r)) for r in (3, 8, 9, 10)] == [80, 1234, 1, 1]
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match="/4/0/0: .*out of range"):
         setup.add_connectivity(make_tree(), bearer=51)  # 0..50
+    with pytest.raises(UsageError, match="create_instance /4/0: the instance exists"):
+        setup.add_connectivity(tree)
 
 
 def test_a_set_up_tree_reads_whole():

@@ -4,6 +4,7 @@ import pytest
 from dm_objects import TEST_OID, device_def, make_tree, sample_def, server_def, snapshot
 
 from lwm2m_client.core.dm import types as t
+from lwm2m_client.core.dm.path import path_str
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.core.dm.types import Objlnk
 from lwm2m_client.core.errors import (
@@ -13,6 +14,7 @@ from lwm2m_client.core.errors import (
     MethodNotAllowed,
     NotFound,
     RequestEntityTooLarge,
+    UsageError,
 )
 
 OID = TEST_OID
@@ -37,8 +39,10 @@ def test_objects_and_instances(tree):
 def test_defs_as_dict():
     tree = ObjectTree({1: server_def(), 3: device_def()})
     assert tree.objects() == [1, 3]
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError, match="add_object /1: object already added"):
         tree.add_object(server_def())
+    with pytest.raises(UsageError, match="not an ObjectDef"):
+        tree.add_object({"oid": 5})
 
 
 def test_create_instance_takes_lowest_free_iid(tree):
@@ -50,17 +54,19 @@ def test_create_instance_takes_lowest_free_iid(tree):
 
 def test_create_instance_single_instance_object():
     tree = ObjectTree([device_def()])
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match="/3/1: object 3 is single-instance"):
         tree.create_instance(3, 1, {11: {}})
+    assert tree.free_iid(3) == 0
     assert tree.create_instance(3, None, {11: {}}) == 0
-    with pytest.raises(BadRequest):
+    assert tree.free_iid(3) is None
+    with pytest.raises(UsageError, match="create_instance /3: no free instance id"):
         tree.create_instance(3, None, {11: {}})
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match="create_instance /3/0: the instance exists"):
         tree.create_instance(3, 0, {11: {}})
 
 
 def test_create_instance_mandatory_check(tree):
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match="/9000/5/9: mandatory resource missing"):
         tree.create_instance(OID, 5, {12: 0})  # /9000/x/9 is mandatory
     assert not tree.has((OID, 5))
     assert tree.create_instance(OID, 5, {12: 0}, check_mandatory=False) == 5
@@ -68,27 +74,31 @@ def test_create_instance_mandatory_check(tree):
     assert tree.get((OID, 5, 9)) == 3
 
 
-def test_create_instance_bad_values(tree):
-    with pytest.raises(NotFound):
-        tree.create_instance(42)
-    with pytest.raises(NotFound):
-        tree.create_instance(OID, 7, {99: 1}, check_mandatory=False)
-    with pytest.raises(BadRequest):
-        tree.create_instance(OID, 7, {9: "seven", 12: 0})
-    with pytest.raises(BadRequest):
-        tree.create_instance(OID, 7, {9: 1, 12: 3})  # enum 0, 1, 2
-    with pytest.raises(BadRequest):
-        tree.create_instance(OID, 7, {9: 1, 12: 0, 8: [1, 2]})  # multiple needs a dict
-    with pytest.raises(BadRequest):
-        tree.create_instance(OID, 7, {9: 1, 12: 0, 11: None})  # executable
+@pytest.mark.parametrize("args, message", [
+    ((42,), "create_instance /42: object 42 is not supported"),
+    ((OID, 7, {99: 1}, False), "create_instance /9000/7/99: resource 99 is not defined"),
+    ((OID, 7, {9: "seven", 12: 0}), "create_instance /9000/7/9: Integer value expected"),
+    ((OID, 7, {9: 1, 12: 3}), "create_instance /9000/7/12: .* out of range"),  # enum 0..2
+    ((OID, 7, {9: 1, 12: 0, 8: [1, 2]}), "/9000/7/8: resource 8 is multiple"),
+    ((OID, 7, {9: 1, 12: 0, 11: None}), "/9000/7/11: resource 11 is executable"),
+    ((OID, 7, [(9, 1)]), "create_instance /9000/7: values must be a dict"),
+    ((OID, 65535, {9: 1, 12: 0}), "/9000/65535: 65535 is not a valid instance id"),
+    ((OID, -1), r"create_instance \(9000, -1\): -1 is not an id"),
+    ((OID, "1"), "create_instance .*'1' is not an id"),
+    (("9000",), "create_instance .*'9000' is not an id"),
+])
+def test_create_instance_misuse(tree, args, message):
+    with pytest.raises(UsageError, match=message):
+        tree.create_instance(*args)
     assert tree.instances(OID) == [0, 1]
+    assert tree.drain_changes() == []
 
 
 def test_max_instances():
     tree = ObjectTree([sample_def()], max_instances=2)
     tree.create_instance(OID, values={9: 0, 12: 0})
     tree.create_instance(OID, values={9: 0, 12: 0})
-    with pytest.raises(InternalServerError):
+    with pytest.raises(UsageError, match="/9000/2: object 9000 is full"):
         tree.create_instance(OID, values={9: 0, 12: 0})
 
 
@@ -98,11 +108,19 @@ def test_get_and_has(tree):
     assert tree.get((OID, 0, 8, 1)) == 20
     tree.get((OID, 0, 8))[5] = 1  # a copy: the tree is not touched
     assert tree.get((OID, 0, 8)) == {0: 10, 1: 20}
-    for missing in [(OID, 0, 2), (OID, 0, 8, 9), (OID, 0, 0, 0), (OID, 9, 0), (42, 0, 0)]:
-        with pytest.raises(NotFound):
+    for missing, why in [((OID, 0, 2), "no value"),
+                         ((OID, 0, 8, 9), "no such resource instance"),
+                         ((OID, 0, 0, 0), "no such resource instance"),
+                         ((OID, 0, 99), "resource 99 is not defined in object 9000"),
+                         ((OID, 9, 0), "no instance /9000/9"),
+                         ((42, 0, 0), "object 42 is not supported")]:
+        with pytest.raises(UsageError, match="get %s: %s" % (path_str(missing), why)):
             tree.get(missing)
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match="get /9000/0: a path of 3 to 4 ids is expected"):
         tree.get((OID, 0))
+    with pytest.raises(UsageError, match="get: path '/9000/0/0' is not a tuple"):
+        tree.get("/9000/0/0")
+    assert tree.get([OID, 0, 0]) == "abc"  # a list is taken as a path
     assert tree.has(()) and tree.has((OID,)) and tree.has((OID, 1)) and tree.has((OID, 0, 8, 0))
     assert not tree.has((42,)) and not tree.has((OID, 7)) and not tree.has((OID, 0, 2))
     assert not tree.has((OID, 0, 8, 7)) and not tree.has((OID, 0, 0, 0))
@@ -117,15 +135,14 @@ def test_set_checks_type_and_range_but_not_operations(tree):
     assert tree.get((OID, 0, 7)) == Objlnk(66, 0)
     for path, value in [((OID, 0, 1), 11), ((OID, 0, 1), "1"), ((OID, 0, 0), "123456789"),
                         ((OID, 0, 4), 1), ((OID, 0, 2), -1), ((OID, 0, 8, 0), 101),
-                        ((OID, 0, 11), 1), ((OID, 0, 8), {0: 1, 70000: 2}), ((OID, 0, 0, 0), "x")]:
-        with pytest.raises(BadRequest):
+                        ((OID, 0, 11), 1), ((OID, 0, 8), {0: 1, 70000: 2}), ((OID, 0, 0, 0), "x"),
+                        ((OID, 0), 1), ((OID, 0, 99), 1), ((OID, 4, 1), 1), ((OID, 0, 70000), 1)]:
+        with pytest.raises(UsageError) as info:
             tree.set(path, value)
-    with pytest.raises(BadRequest):
-        tree.set((OID, 0), 1)
-    with pytest.raises(NotFound):
-        tree.set((OID, 0, 99), 1)
-    with pytest.raises(NotFound):
-        tree.set((OID, 4, 1), 1)
+        message = str(info.value)
+        assert message.startswith("set ") and "\n" not in message
+        assert path_str(path) in message or repr(path) in message
+    assert tree.drain_changes() == [(OID, 0, 9), (OID, 0, 3), (OID, 0, 7)]
 
 
 def test_set_multiple_and_remove(tree):
@@ -143,9 +160,9 @@ def test_max_resource_instances():
     tree = ObjectTree([sample_def()], max_resource_instances=2)
     tree.create_instance(OID, 0, {9: 0, 12: 0, 8: {0: 1, 1: 2}})
     tree.set((OID, 0, 8, 1), 3)  # replacing an existing instance is fine
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match="set /9000/0/8/2: more than 2 instances"):
         tree.set((OID, 0, 8, 2), 3)
-    with pytest.raises(BadRequest):
+    with pytest.raises(UsageError, match="set /9000/0/8: more than 2 instances"):
         tree.set((OID, 0, 8), {0: 1, 1: 2, 2: 3})
     with pytest.raises(RequestEntityTooLarge):
         tree.write((OID, 0, 8, 5), [((OID, 0, 8, 5), 1)])
@@ -520,8 +537,10 @@ def test_execute_handler_failures(tree):
 
 
 def test_on_execute_needs_resource_path(tree):
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError, match=r"on_execute \(3, 0\): a resource path"):
         tree.on_execute((3, 0), lambda path, args: None)
+    with pytest.raises(UsageError, match="on_execute /3/0/0: resource 0 of object 3 is not"):
+        tree.on_execute((3, 0, 0), lambda path, args: None)
 
 
 # -- hooks and change tracking -------------------------------------------------------

@@ -1,7 +1,8 @@
 """The registration state machine alone (LwM2M Core 1.1 section 6.2), driven by hand.
 
-The link below records what the machine asks to send; it is the machine's own
-interface to the engine, not a stand-in for a peer (the engine tests use a real server).
+The machine returns what it wants done; the recorder below keeps those requests and
+events in order. It is the machine's own interface, not a stand-in for a peer (the
+client tests use a real server).
 """
 
 import random
@@ -13,22 +14,50 @@ from lwm2m_client.core.client import registration as r
 
 
 class Link:
+    """What the machine returned: requests as (method, path, query, with_objects) and
+    events, each in order."""
+
     def __init__(self):
         self.sent = []
         self.events = []
+        self.versions = []
 
-    def send_registration(self, reg, method, path, query, with_objects):
-        self.sent.append((method, list(path), list(query), with_objects))
+    def take(self, outputs):
+        for item in outputs:
+            if isinstance(item, r.RegRequest):
+                self.sent.append((item.method, list(item.uri_path), list(item.uri_query),
+                                  item.with_objects))
+                self.versions.append(item.version)
+            else:
+                self.events.append(item)
+        return outputs
 
-    def emit(self, event):
-        self.events.append(event)
+
+class Recorded:
+    """A Registration whose driving calls hand their outputs to ``link``."""
+
+    DRIVING = ("handle", "start", "stop", "handle_timer", "disable", "trigger_update",
+               "new_params", "fall_back", "retry_now")
+
+    def __init__(self, reg, link):
+        self._reg = reg
+        self._link = link
+
+    def __getattr__(self, name):
+        attr = getattr(self._reg, name)
+        if name not in self.DRIVING:
+            return attr
+        return lambda *args, **kw: self._link.take(attr(*args, **kw))
 
 
 def make(**kw):
     link = Link()
     version = kw.pop("version", "1.1")
+    wait = kw.pop("max_transmit_wait_ms", r.MAX_TRANSMIT_WAIT_MS)
     params = r.ServerParams(**kw)
-    return link, r.Registration(link, params, "meter-1", version=version, jitter=0)
+    reg = r.Registration(params, "meter-1", version=version, jitter=0,
+                         max_transmit_wait_ms=wait)
+    return link, Recorded(reg, link)
 
 
 def register(link, reg, now=0):
@@ -72,9 +101,58 @@ def test_short_lifetime_margin_is_half():
 def test_update_carries_only_changed_parameters():
     link, reg = make(lifetime=300)
     register(link, reg)
-    reg.params.lifetime = 600
-    reg.trigger_update(5, objects_changed=True)
-    assert link.sent[-1] == (r.POST, ["rd", "5a3f"], ["lt=600"], True)
+    old = reg.params
+    reg.new_params(r.ServerParams(lifetime=600), 5)  # a server wrote /1/x/1
+    assert link.sent[-1] == (r.POST, ["rd", "5a3f"], ["lt=600"], False)
+    assert old.lifetime == 300  # a snapshot is replaced, never changed in place
+    reg.handle(r.EV_SUCCESS, 6)
+    reg.trigger_update(7, objects_changed=True)
+    assert link.sent[-1] == (r.POST, ["rd", "5a3f"], [], True)
+
+
+def test_new_params_without_lifetime_or_binding_change_send_nothing():
+    link, reg = make(lifetime=300)
+    register(link, reg)
+    assert reg.new_params(r.ServerParams(lifetime=300, retry_count=2), 5) == []
+    assert len(link.sent) == 1 and reg.params.retry_count == 2
+
+
+def test_update_margin_follows_max_transmit_wait():
+    # lifetime - min(lifetime / 2, MAX_TRANSMIT_WAIT): the tuning's value, not 93 s.
+    link, reg = make(lifetime=300, max_transmit_wait_ms=10000)
+    register(link, reg, now=0)
+    assert reg.get_timer() == 290000
+
+
+@pytest.mark.parametrize("code", [0x8C, 0x80])
+def test_refused_version_falls_back_to_older_ones_then_fails(code):
+    # Core 1.2 section 6.2.1: 4.12 (or 4.00 from older servers) refuses the version.
+    link, reg = make(version="1.2", retry_count=1, sequence_retry_count=1)
+    reg.start(0)
+    reg.handle_timer(reg.get_timer())
+    assert link.sent[-1][2][2] == "lwm2m=1.2"
+    reg.fall_back(10, code)
+    assert link.sent[-1][2][2] == "lwm2m=1.1" and reg.version == "1.1"
+    assert link.events == [ev.VersionFallback(1, "1.2", "1.1", code)]
+    reg.fall_back(20, code)
+    assert link.sent[-1][2][1:3] == ["lwm2m=1.0", "b=U"]  # 1.0 sends lt only if not default
+    assert link.versions == ["1.2", "1.1", "1.0"]
+    assert reg.refused_version(code) is None and reg.fall_back(30, code) == []
+    reg.handle(r.EV_ERROR, 30, code)
+    assert reg.state == r.ST_FAILED
+    # A new start begins again with the newest version.
+    reg.start(40)
+    reg.handle_timer(reg.get_timer())
+    assert link.versions[-1] == "1.2"
+
+
+def test_other_refusals_and_registered_states_do_not_fall_back():
+    link, reg = make(version="1.2")
+    reg.start(0)
+    reg.handle_timer(reg.get_timer())
+    assert reg.refused_version(0x83) is None  # 4.03 Forbidden: not about the version
+    reg.handle(r.EV_SUCCESS, 1, location=["rd", "1"])
+    assert reg.refused_version(0x8C) is None  # only a Register falls back
 
 
 def test_update_requested_during_update_is_sent_after_it():
@@ -133,7 +211,8 @@ def test_jitter_spreads_retries_within_bound():
     waits = set()
     for seed in range(20):
         link = Link()
-        reg = r.Registration(link, r.ServerParams(), "m", rng=random.Random(seed), jitter=0.1)
+        reg = Recorded(r.Registration(r.ServerParams(), "m", rng=random.Random(seed),
+                                      jitter=0.1), link)
         reg.start(0)
         first = reg.get_timer()
         reg.handle_timer(first)

@@ -14,7 +14,7 @@ RFC 7959 section 2.4 has the requester repeat "the same options as the initial r
 what must be the same is what names the resource and its representation. On a GET those
 are the critical options (Uri-Host, Uri-Port, Uri-Path, Uri-Query, Proxy-Uri,
 Proxy-Scheme; Block2 and OSCORE too) and Accept, which selects the representation
-(RFC 7252 section 5.10.4); a request changing one of them starts another transfer, and
+(RFC 7252 section 5.10.4); a follow-up request changing one of them continues nothing, and
 aiocoap's 4.08 for it stays. The other elective options do not change the answer to a
 GET, so :func:`drop_inert_get_options` removes them from the request before aiocoap keys
 it, for block 0 and for every follow-up alike:
@@ -27,8 +27,8 @@ it, for block 0 and for every follow-up alike:
   ignored" (RFC 7252 section 5.4.1), so it must not decide whether a block is served;
 - Size1, Max-Age, Location-*, Hop-Limit: they mean nothing on a GET sent to its origin.
 
-The message-level client reads nothing but Uri-Path, Uri-Query, Accept and Observe on a
-GET, so it answers the trimmed request as it would the original.
+The message-level client reads nothing but Uri-Path, Uri-Query (Discover's ``depth``),
+Accept and Observe on a GET, so it answers the trimmed request as it would the original.
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ def tag_blocks(request: Any, response: Any) -> None:
     """Give ``response`` an ETag when aiocoap will send it in blocks for ``request``
     (the answer is larger than the request's Block2 size) and the client set none.
 
-    aiocoap copies the whole answer's options into every block it cuts; it adds no ETag
-    of its own, and a server needs one to be sure all blocks come from one version of
-    the representation (RFC 7959 section 2.4).
+    aiocoap copies the whole answer's options into every block it cuts but adds no ETag
+    of its own; the LwM2M Server fetching the blocks needs one to know that they all
+    come from one version of the representation (RFC 7959 section 2.4).
     """
     block2 = request.opt.block2
     if block2 is not None and len(response.payload) > block2.size and \

@@ -168,8 +168,8 @@ def discover_links(tree, store, ssid, path, depth=None, version="1.1"):
     except a readable resource target, which also shows what it inherits; multiple
     resources carry ``dim`` and list their instances. Only resources present
     in the instance appear (``tree.resource_ids``). ``version`` is the LwM2M version
-    of the caller's registration: it decides the object link's ``ver``. The caller refuses ``/0`` and
-    ``/21`` (4.01) beforehand. Raises NotFound for a missing object, instance or
+    of the caller's registration: it decides the object link's ``ver``. The caller
+    refuses ``/0`` and ``/21`` (4.01) beforehand. Raises NotFound for a missing object, instance or
     resource, MethodNotAllowed for the root or a resource instance (T1.1 section
     6.4.4 lists Discover on objects, instances and resources only) and BadRequest for
     a depth outside 0..3.

@@ -256,6 +256,9 @@ def add_device(tree, manufacturer, model, serial, firmware_version, reboot=None,
     neither create nor delete it (Core 1.1 section 6.3.6, Object 3).
     """
     check_binding(binding, "add_device")
+    for name, fn in (("reboot", reboot), ("factory_reset", factory_reset), ("clock", clock)):
+        if fn is not None and not callable(fn):
+            raise UsageError("add_device: %s must be callable, not %r" % (name, fn))
     fields = {0: manufacturer, 1: model, 2: serial, 3: firmware_version,
               11: {0: ERROR_NONE}, 16: binding}
     if clock is not None:

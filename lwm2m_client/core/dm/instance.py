@@ -81,7 +81,7 @@ class InstanceStore(HookRegistry):
     def free_iid(self, oid):
         """The lowest unused instance ID of ``oid``, or None when there is none (a
         single-instance object that has its instance, or no ID left)."""
-        odef = self._app_def("free_iid", (oid,))
+        odef = self._app_def("free_iid", check_path("free_iid", (oid,), 1, 1))
         insts = self._data[oid]
         if not odef.multiple:
             return None if insts else 0
@@ -93,7 +93,7 @@ class InstanceStore(HookRegistry):
     def create_instance(self, oid, iid=None, values=None, check_mandatory=True):
         """Create ``/oid/iid`` with ``values``; returns the instance ID."""
         op = "create_instance"
-        odef = self._app_def(op, (oid,))
+        odef = self._app_def(op, check_path(op, (oid,), 1, 1))
         insts = self._data[oid]
         if iid is None:
             iid = self.free_iid(oid)
@@ -310,7 +310,7 @@ class InstanceStore(HookRegistry):
     def _app_def(self, op, path):
         odef = self._defs.get(path[0])
         if odef is None:
-            raise _misuse(op, path, "object %d is not supported" % path[0])
+            raise _misuse(op, path, "object %r is not supported" % (path[0],))
         return odef
 
     def _app_instance(self, op, path):
