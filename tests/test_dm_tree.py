@@ -114,7 +114,7 @@ def test_get_and_has(tree):
                          ((OID, 0, 99), "resource 99 is not defined in object 9000"),
                          ((OID, 9, 0), "no instance /9000/9"),
                          ((42, 0, 0), "object 42 is not supported")]:
-        with pytest.raises(UsageError, match="get %s: %s" % (path_str(missing), why)):
+        with pytest.raises(UsageError, match=f"get {path_str(missing)}: {why}"):
             tree.get(missing)
     with pytest.raises(UsageError, match="get /9000/0: a path of 3 to 4 ids is expected"):
         tree.get((OID, 0))

@@ -8,7 +8,7 @@ from lwm2m_client.core.content import tlv
 from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.model import OP_E, OP_R, OP_RW, ObjectDef, Range, ResourceDef
 from lwm2m_client.core.dm.tree import ObjectTree
-from lwm2m_client.core.errors import BadRequest, MethodNotAllowed, NotFound
+from lwm2m_client.core.errors import MethodNotAllowed, NotFound, UsageError
 
 
 def _res(rid, ops, typ, multiple=False, mandatory=False, range_=None):
@@ -90,10 +90,14 @@ def test_server_params_defaults_and_values():
 
 def test_server_misuse():
     tree = _tree()
-    assert raises(BadRequest, setup.add_server, tree, 0, 1, binding="X")
-    assert raises(BadRequest, setup.add_server, tree, 0, 1, lifetime=-1)
-    assert raises(BadRequest, setup.add_server, tree, 0, 0)  # SSID 0 is reserved
+    e = raises(UsageError, setup.add_server, tree, 0, 1, binding="X")
+    assert str(e) == "add_server: bad binding 'X' (letters UTSNMHQ, each once)"
+    e = raises(UsageError, setup.add_server, tree, 0, 1, lifetime=-1)
+    assert str(e) == "add_server: lifetime must be an int >= 0, not -1"
+    e = raises(UsageError, setup.add_server, tree, 0, 0)  # SSID 0 is reserved
+    assert str(e).startswith("create_instance /1/0/0: ")
     assert tree.instances(1) == []
+    assert raises(UsageError, setup.check_binding, "")
 
 
 def test_security_and_accounts():
@@ -107,8 +111,9 @@ def test_security_and_accounts():
     assert tree.get((0, 1, 3)) == b"me"
     assert setup.server_accounts(tree) == [(1, "coap://a", 2, 1), (2, "coaps://b", 1, 0)]
     assert setup.bootstrap_account(tree) == ("coap://bs", 0, 3)
-    assert raises(BadRequest, setup.add_security, tree, 3, "coaps://x", ssid=3)
-    assert raises(BadRequest, setup.add_security, tree, 3, "coap://x")
+    assert raises(UsageError, setup.add_security, tree, 3, "coaps://x", ssid=3)
+    e = raises(UsageError, setup.add_security, tree, 3, "coap://x")
+    assert str(e) == "add_security: a LwM2M Server account needs its ssid"
 
 
 def test_device():
@@ -126,6 +131,8 @@ def test_device():
     assert raises(MethodNotAllowed, tree.create, 3, 1, [])
     setup.add_error_code(tree, 7)
     assert tree.get((3, 0, 11)) == {0: 7}
+    assert raises(UsageError, setup.add_error_code, tree, 0)
+    assert raises(UsageError, setup.add_device, tree, "A", "M", "S", "1")  # /3/0 exists
     tree.execute((3, 0, 12))
     assert tree.get((3, 0, 11)) == {0: 0}
     tree.drain_changes()

@@ -1,8 +1,10 @@
 # The object tree under MicroPython: app API, Read/Write/Create/Delete/Execute, the
-# all-or-nothing rule, Execute arguments and the bounded change log.
+# all-or-nothing rule, Execute arguments, the bounded change log, read hooks, objects
+# defined in Python and instances written as classes.
 from mpcheck import raises
 
 from lwm2m_client.core.dm import types as t
+from lwm2m_client.core.dm.app import Instance, attach, obj, resource
 from lwm2m_client.core.dm.changes import ChangeLog
 from lwm2m_client.core.dm.execargs import format_args, parse_args
 from lwm2m_client.core.dm.model import OP_E, OP_R, OP_RW, ObjectDef, Range, ResourceDef
@@ -13,6 +15,7 @@ from lwm2m_client.core.errors import (
     InternalServerError,
     MethodNotAllowed,
     NotFound,
+    UsageError,
 )
 
 
@@ -59,10 +62,20 @@ def test_app_api():
     assert tree.get((9000, 1, 2)) == 3.0
     tree.set((9000, 1, 3), "66:0")
     assert tree.get((9000, 1, 3)) == Objlnk(66, 0)
-    assert raises(BadRequest, tree.set, (9000, 1, 1), 11)
-    assert raises(BadRequest, tree.create_instance, 3, 1)
-    assert raises(BadRequest, tree.create_instance, 9000, 5, {0: "x"})
-    assert raises(NotFound, tree.get, (9000, 1, 0))
+    e = raises(UsageError, tree.set, (9000, 1, 1), 11)
+    assert str(e).startswith("set /9000/1/1: value of resource 1 out of range"), str(e)
+    assert isinstance(e, ValueError) and not hasattr(e, "code")
+    e = raises(UsageError, tree.create_instance, 3, 1)
+    assert str(e) == "create_instance /3/1: object 3 is single-instance: only instance 0"
+    e = raises(UsageError, tree.create_instance, 9000, 5, {0: "x"})
+    assert str(e) == "create_instance /9000/5/1: mandatory resource missing"
+    e = raises(UsageError, tree.get, (9000, 1, 0))
+    assert str(e) == "get /9000/1/0: no value"
+    assert raises(UsageError, tree.set, (9000, 1, 99), 1)
+    assert raises(UsageError, tree.delete_instance, 9000, 7)
+    assert raises(UsageError, tree.on_read, (9000, 0), lambda path: 1)
+    assert raises(UsageError, tree.free_iid, 42)
+    assert tree.free_iid(3) is None
     assert tree.drain_changes() == [(9000, 1)]
 
 
@@ -157,3 +170,91 @@ def test_change_log():
     log.add((3, 0, 1))
     log.add((5, 0, 1))
     assert log.drain() == [()]
+
+
+def test_read_hooks():
+    tree = _tree()
+    live = [1.5]
+    tree.on_read((9000, 0, 2), lambda path: live[0])
+    assert tree.read((9000, 0, 2)) == [((9000, 0, 2), t.T_FLOAT, 1.5)]
+    live[0] = 2
+    assert tree.get((9000, 0, 2)) == 2.0
+    assert tree.has((9000, 0, 2)) and 2 in tree.resource_ids(9000, 0)
+    assert ((9000, 0, 2), t.T_FLOAT, 2.0) in tree.read((9000,))
+    assert tree.drain_changes() == []  # uncached: nothing stored, nothing recorded
+    tree.changed((9000, 0, 2))
+    assert tree.drain_changes() == [(9000, 0, 2)]
+    tree.on_read((9000, None, 9), lambda path: 100 + path[1], cache=True)
+    assert tree.get((9000, 0, 9)) == 100
+    assert tree.drain_changes() == [(9000, 0, 9)]  # 7 -> 100 stored
+    tree.get((9000, 0, 9))
+    assert tree.drain_changes() == []
+    tree.on_read((9000, 0, 8), lambda path: {1: 5})
+    assert tree.read((9000, 0, 8, 1)) == [((9000, 0, 8, 1), t.T_INTEGER, 5)]
+    for bad in (lambda path: 1 // 0, lambda path: "x", lambda path: 11):
+        tree.on_read((9000, 0, 1), bad)
+        assert raises(InternalServerError, tree.read, (9000, 0, 1))
+        assert raises(InternalServerError, tree.read, (9000, 0))
+    tree.on_read((9000, 0, 1), lambda path: raises(ValueError, int, "x") and _no_value())
+    assert raises(NotFound, tree.read, (9000, 0, 1))
+    assert (9000, 0, 1) not in [r[0] for r in tree.read((9000, 0))]
+    assert raises(UsageError, tree.set, (9000, 0, 1), 1)
+    tree.delete_instance(9000, 0)
+    tree.create_instance(9000, 0, {1: 1})
+    assert tree.get((9000, 0, 1)) == 1  # the instance's hooks went with it
+
+
+def _no_value():
+    raise NotFound("not measured now")
+
+
+def test_class_instance():
+    tariff_def = obj(32769, "Tariff", [
+        resource(0, "Active tariff", "Integer", "RW", mandatory=True, range_=(1, 2)),
+        resource(1, "Power", "Float", "R", mandatory=True, units="W"),
+        resource(2, "Next tariff", None, "E"),
+    ], multiple=False)
+
+    class Tariff(Instance):
+        reads = (1,)
+        executes = (2,)
+
+        def __init__(self):
+            self.power = 230.5
+            self.tariff = 1
+            self.calls = []
+
+        def read(self, rid):
+            return self.power
+
+        def check(self, rid, value):
+            if value == 2 and self.power > 1000:
+                raise BadRequest("no tariff 2 under load")
+
+        def write(self, rid, value):
+            self.tariff = value
+
+        def execute(self, rid, args):
+            self.calls.append(args)
+
+    tree = ObjectTree([tariff_def])
+    tariff = Tariff()
+    assert attach(tree, 32769, None, tariff, values={0: 1}) == 0
+    assert tree.read((32769, 0)) == [((32769, 0, 0), t.T_INTEGER, 1),
+                                     ((32769, 0, 1), t.T_FLOAT, 230.5)]
+    tree.write((32769, 0, 0), [((32769, 0, 0), 2)])
+    assert tariff.tariff == 2 and tree.get((32769, 0, 0)) == 2
+    tariff.power = 2000
+    tree.write((32769, 0, 0), [((32769, 0, 0), 1)])
+    assert raises(BadRequest, tree.write, (32769, 0, 0), [((32769, 0, 0), 2)])
+    assert tariff.tariff == 1 and tree.get((32769, 0, 0)) == 1
+    tree.execute((32769, 0, 2), b"1='x'")
+    assert tariff.calls == [[(1, "x")]]
+    tree.drain_changes()
+    tariff.changed(1)
+    assert tree.drain_changes() == [(32769, 0, 1)]
+    assert repr(tariff) == "<Tariff /32769/0>"
+    e = raises(UsageError, attach, tree, 32769, 0, Tariff())
+    assert str(e) == "attach /32769/0: the instance exists"
+    assert raises(UsageError, resource, 0, "x", "Number", "R")
+    assert raises(UsageError, obj, 1, "x", [resource(0, "a", "Integer", "R")] * 2)
