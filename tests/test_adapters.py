@@ -9,15 +9,19 @@ only maps requests onto the object tree. Real loopback UDP throughout.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from typing import Any, Dict, List, Tuple
 
 import aiocoap
 import pytest
 from aiocoap.optiontypes import BlockOption
+from conftest import build_client_tree
 
 from lwm2m_client.aio.aiocoap_client import AiocoapClient, peer_address, to_aiocoap, to_core
+from lwm2m_client.aio.udp import UdpClient
 from lwm2m_client.core.client import events as ev
+from lwm2m_client.core.client.client import LwM2MClient
 from lwm2m_client.core.client.engine import ClientConfig, ClientCore
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
@@ -264,3 +268,23 @@ def test_aiocoap_client_runs_the_message_level_client():
     core = ClientCore(ClientConfig("x"), ObjectTree([]), random.Random(0))
     with pytest.raises(TypeError, match="LwM2MClient"):
         AiocoapClient(core)  # type: ignore[arg-type]
+
+
+async def test_version_fallback_against_a_server_that_speaks_1_1(adapter, caplog):
+    # The server refuses LwM2M 1.2 with 4.12; the client registers as 1.1 at once and
+    # says so in the log (Core 1.2 section 6.2.1).
+    async with LwM2MServer(lwm2m_versions=("1.0", "1.1")) as server:
+        tree = build_client_tree(server.uri)
+        layer = LwM2MClient if adapter == "aiocoap" else ClientCore
+        core = layer(ClientConfig("fallback-1", version="1.2"), tree, random.Random(4))
+        client = AiocoapClient(core) if adapter == "aiocoap" else UdpClient(core)
+        with caplog.at_level(logging.WARNING, logger="lwm2m_client"):
+            await client.start()
+            try:
+                reg = await server.wait_registered("fallback-1")
+                assert reg.lwm2m_version == "1.1"
+                assert core.registration(1).version == "1.1"
+                assert "server 1 refused LwM2M 1.2 (4.12); registering as LwM2M 1.1" \
+                    in caplog.text
+            finally:
+                await client.stop()

@@ -5,6 +5,7 @@ endpoint start twice."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from typing import Any, AsyncIterator, Optional
 
@@ -163,8 +164,10 @@ def test_protocol_randomness_and_simulation_data_are_separate():
     a = MeterClient("coap://127.0.0.1:5683", "ep-x", "gas")
     b = MeterClient("coap://127.0.0.1:5683", "ep-x", "gas")
     assert a.tree.get((3423, 0, 1)) == b.tree.get((3423, 0, 1))
-    assert a._rng is not b._rng and not hasattr(a._rng, "seed") or \
-        type(a._rng).__name__ == "SystemRandom"
+    assert isinstance(a._rng, random.SystemRandom) and isinstance(b._rng, random.SystemRandom)
     seeded = MeterClient("coap://127.0.0.1:5683", "ep-x", "gas", seed=3)
     again = MeterClient("coap://127.0.0.1:5683", "ep-x", "gas", seed=3)
+    assert not isinstance(seeded._rng, random.SystemRandom)
     assert seeded._rng.getrandbits(32) == again._rng.getrandbits(32)
+    # A seed also seeds the readings, as before.
+    assert seeded.tree.get((3423, 0, 1)) == again.tree.get((3423, 0, 1))

@@ -17,7 +17,7 @@ import asyncio
 import collections
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import aiocoap
 import aiocoap.resource
@@ -89,6 +89,8 @@ class LwM2MServer(Operations):
       for 1.0 clients, SenML CBOR for 1.1+);
     - ``reject_register_ct``: answer 4.00 to a Register whose root link has ``ct``;
     - ``register_response_code``: answer every Register with this code (e.g. "4.03");
+    - ``lwm2m_versions``: the LwM2M versions it accepts (default: all); a Register of another
+      version is answered 4.12 Precondition Failed (Core 1.2 section 6.2.1);
     - ``response_delay``: seconds to wait before answering Register/Update/De-register/Send,
       which makes aiocoap send an empty ACK first and a separate response later;
     - ``expiry_grace`` and ``time_scale``: a registration expires ``lifetime * time_scale +
@@ -105,6 +107,7 @@ class LwM2MServer(Operations):
         default_format: Optional[int] = None,
         reject_register_ct: bool = False,
         register_response_code: Optional[str] = None,
+        lwm2m_versions: Optional[Sequence[str]] = None,
         response_delay: float = 0.0,
         expiry_grace: float = 2.0,
         time_scale: float = 1.0,
@@ -119,6 +122,7 @@ class LwM2MServer(Operations):
         self.default_format = default_format
         self.reject_register_ct = reject_register_ct
         self.register_response_code = register_response_code
+        self.lwm2m_versions = None if lwm2m_versions is None else tuple(lwm2m_versions)
         self.response_delay = response_delay
         self.expiry_grace = expiry_grace
         self.time_scale = time_scale
@@ -296,6 +300,9 @@ class LwM2MServer(Operations):
             return _answer(self.register_response_code)
         self._check_link_payload(request)
         fields = parse_register_query(request.opt.uri_query)
+        if self.lwm2m_versions is not None and fields["lwm2m_version"] not in self.lwm2m_versions:
+            raise RegistrationRejected("4.12", "LwM2M %s is not supported" %
+                                       fields["lwm2m_version"])
         links = parse_object_links(request.payload)
         if self.reject_register_ct and links["content_formats"]:
             raise RegistrationRejected("4.00", "ct in the root link is not accepted")

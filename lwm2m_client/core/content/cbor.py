@@ -147,15 +147,16 @@ def _write_fixed(buf, pos, ai, bits, size):
 def write_float(buf, pos, f):
     """Write ``f`` in the shortest of half, single or double that keeps its exact value
     (RFC 8949 section 4.2.2 preferred serialization; NaN as the canonical half 0x7E00)."""
+    if pos + 9 <= len(buf):
+        # The common case first, packed in place: a double that no shorter float holds
+        # (a fraction bit below single precision is set, and it is no NaN or infinity).
+        # Otherwise the shorter item below overwrites these bytes.
+        pack_into(">Bd", buf, pos, 0xFB, f)
+        if (buf[pos + 8] or buf[pos + 7] or buf[pos + 6] or buf[pos + 5] & 0x1F) and (
+                buf[pos + 1] & 0x7F != 0x7F or buf[pos + 2] < 0xF0):
+            return pos + 9
     s = _scratch
     pack_into(">d", s, 0, f)
-    # Fast exit for the common case: fraction bits below single precision are set.
-    if (s[7] or s[6] or s[5] or s[4] & 0x1F) and (s[0] & 0x7F != 0x7F or s[1] < 0xF0):
-        if pos + 9 > len(buf):
-            _full(buf, pos, 9)
-        buf[pos] = 0xFB
-        buf[pos + 1:pos + 9] = s
-        return pos + 9
     bits = unpack_from(">Q", s, 0)[0]
     sign = bits >> 63
     exp = (bits >> 52) & 0x7FF

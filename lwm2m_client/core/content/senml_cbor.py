@@ -97,10 +97,19 @@ def _encode(buf, records, count, bn, strip):
                 buf[pos + 3] = 0x30 + rid % 10
                 pos += 4
         elif rest or not strip:
-            buf[pos] = 0x00  # n
-            pos = write_text(buf, pos + 1, names.of(path))
+            name = names.of(path).encode()  # ASCII digits and slashes
+            ln = len(name)
+            if ln < 24 and pos + 2 + ln <= end:
+                buf[pos] = 0x00  # n
+                buf[pos + 1] = 0x60 | ln
+                buf[pos + 2:pos + 2 + ln] = name
+                pos += 2 + ln
+            else:
+                buf[pos] = 0x00
+                pos = cbor.write_bytes(buf, pos + 1, name, cbor.M_TEXT)
         if typ == T_FLOAT:
-            _sc.check_float(value)
+            if value - value:  # NaN or infinity
+                _sc.check_float(value)
             buf[pos] = 0x02  # v
             pos = write_float(buf, pos + 1, value)
         elif typ == T_INTEGER or typ == T_UNSIGNED or typ == T_TIME:

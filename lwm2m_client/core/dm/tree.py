@@ -26,7 +26,7 @@ Application API (the meter owns its readings: operation flags are not checked)
 
 Reporting a changed value: one rule
     The change log (``drain_changes``, bounded: :mod:`~lwm2m_client.core.dm.changes`)
-    is what the notification machinery reads; a servers learns of a new value only
+    is what the notification machinery reads; a server learns of a new value only
     through its path (or a wider one) in that log. Values the tree stores: ``set(path,
     value)`` records the path when the value differs. Values a read hook computes:
     ``changed(path)`` records the path (``note_change`` is the same call); for a caching

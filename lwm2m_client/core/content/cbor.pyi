@@ -1,0 +1,36 @@
+from typing import Any
+
+from lwm2m_client.core.buffer import ReadableBuffer, WritableBuffer
+
+MAX_DEPTH: int
+M_UINT: int
+M_NINT: int
+M_BYTES: int
+M_TEXT: int
+M_ARRAY: int
+M_MAP: int
+M_TAG: int
+M_SIMPLE: int
+TAG_DATETIME: int
+TAG_EPOCH: int
+TAG_SELF_DESCRIBED: int
+
+class Tag:
+    tag: int
+    value: Any
+    def __init__(self, tag: int, value: Any) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+
+# Writers put one item at ``pos`` and return the position after it (BufferFull if it
+# does not fit).
+def write_head(buf: WritableBuffer, pos: int, major: int, n: int) -> int: ...
+def write_int(buf: WritableBuffer, pos: int, n: int) -> int: ...
+def write_text(buf: WritableBuffer, pos: int, s: str) -> int: ...
+def write_bytes(buf: WritableBuffer, pos: int, data: ReadableBuffer) -> int: ...
+def write_bool(buf: WritableBuffer, pos: int, flag: bool) -> int: ...
+def write_null(buf: WritableBuffer, pos: int) -> int: ...
+def write_float(buf: WritableBuffer, pos: int, f: float) -> int: ...
+def write_value(buf: WritableBuffer, pos: int, typ: int, value: Any) -> int: ...
+
+# The decoded item: int, float, str, bytes, bool, None, list, dict or Tag.
+def loads(data: ReadableBuffer) -> Any: ...
