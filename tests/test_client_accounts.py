@@ -30,7 +30,7 @@ def tree_with(*accounts: tuple[int, int], bootstrap: bool = False) -> ObjectTree
     """A tree with one /0 + /1 pair per (ssid, lifetime)."""
     tree = ObjectTree([OBJECTS[i] for i in (0, 1, 3)])
     for ssid, lifetime in accounts:
-        setup.add_security(tree, None, "coap://server-%d" % ssid, ssid=ssid)
+        setup.add_security(tree, None, f"coap://server-{ssid}", ssid=ssid)
         setup.add_server(tree, None, ssid, lifetime=lifetime)
     if bootstrap:
         setup.add_security(tree, None, "coap://bootstrap", bootstrap=True)
@@ -82,7 +82,7 @@ def test_two_accounts_register_each_with_its_own_lifetime():
     assert sorted(addr for _, addr in out) == [ADDR[1], ADDR[2]]
     for req, addr in out:
         lifetime = 300 if addr == ADDR[1] else 120
-        assert "lt=%d" % lifetime in req.uri_query
+        assert f"lt={lifetime}" in req.uri_query
         answer(core, req, addr, m.CREATED, 10, location_path=["rd", str(lifetime)])
     assert sorted(e.ssid for e in events(core) if isinstance(e, ev.Registered)) == [1, 2]
     assert core.serves(ADDR[1]) and core.serves(ADDR[2])
@@ -106,8 +106,8 @@ def test_duplicate_short_server_id_is_an_error_at_start(duplicate):
     else:
         setup.add_security(tree, None, "coap://other", ssid=1)
     core = core_for(tree)
-    with pytest.raises(UsageError, match="Short Server ID 1 is in /%d/0 and /%d/1" % (
-            (1, 1) if duplicate == "server" else (0, 0))):
+    oid = 1 if duplicate == "server" else 0
+    with pytest.raises(UsageError, match=f"Short Server ID 1 is in /{oid}/0 and /{oid}/1"):
         core.start(0)
 
 

@@ -135,7 +135,7 @@ class AiocoapClient(AdapterBase):
                  on_event: Optional[EventCallback] = None) -> None:
         if not isinstance(client, LwM2MClient):
             raise TypeError("AiocoapClient runs an LwM2MClient (aiocoap is its CoAP "
-                            "stack), not %s" % type(client).__name__)
+                            f"stack), not {type(client).__name__}")
         super().__init__(client, local_addr, on_event)
         self.core: LwM2MClient = client
         self.context: Optional[aiocoap.Context] = None

@@ -56,4 +56,9 @@ def __getattr__(name):
         return getattr(_module(_API[name]), name)
     if name in _MODULES:
         return _module(_MODULES[name])
-    raise AttributeError("module 'lwm2m_client.core' has no attribute '%s'" % name)
+    # "from lwm2m_client.core import errors": MicroPython asks the package for the name
+    # before it looks for a submodule of that name, so find the submodule here.
+    try:
+        return _module("lwm2m_client.core." + name)
+    except ImportError:
+        raise AttributeError("module 'lwm2m_client.core' has no attribute '%s'" % name)

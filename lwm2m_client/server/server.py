@@ -300,9 +300,9 @@ class LwM2MServer(Operations):
             return _answer(self.register_response_code)
         self._check_link_payload(request)
         fields = parse_register_query(request.opt.uri_query)
-        if self.lwm2m_versions is not None and fields["lwm2m_version"] not in self.lwm2m_versions:
-            raise RegistrationRejected("4.12", "LwM2M %s is not supported" %
-                                       fields["lwm2m_version"])
+        version = fields["lwm2m_version"]
+        if self.lwm2m_versions is not None and version not in self.lwm2m_versions:
+            raise RegistrationRejected("4.12", f"LwM2M {version} is not supported")
         links = parse_object_links(request.payload)
         if self.reject_register_ct and links["content_formats"]:
             raise RegistrationRejected("4.00", "ct in the root link is not accepted")

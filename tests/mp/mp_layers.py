@@ -3,6 +3,7 @@
 # fallback, and Reset for a malformed CON through the datagram-level ClientCore.
 
 from mp_client import SERVER, Lcg, _defs
+from mpcheck import raises
 
 from lwm2m_client import core as api
 from lwm2m_client.core.client import events as ev
@@ -12,7 +13,6 @@ from lwm2m_client.core.client.engine import ClientConfig, ClientCore
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.core.errors import UsageError
-from mpcheck import raises
 
 
 def _tree(*ssids):

@@ -224,6 +224,11 @@ class DMHandler:
             # No instance ID in the payload: the client picks one and says where
             # it is (Transport 1.1 section 6.4.4: 2.01 with Location-Path).
             iid = self.tree.free_iid(oid)
+            if iid is None and not self.tree.definition(oid).multiple:
+                # Core 1.1 section 6.3.6: a single-instance object that has its
+                # instance takes no Create (T1.1 section 6.4.4: 4.05).
+                raise MethodNotAllowed("object %d is single-instance and has its instance"
+                                       % oid)
             if iid is None:
                 raise InternalServerError("no free instance ID")
             items = codec.decode(payload, (oid, iid), self.tree.type_of)

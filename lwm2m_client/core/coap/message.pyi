@@ -1,4 +1,4 @@
-from typing import Collection, Iterable, TypeAlias
+from typing import ClassVar, Collection, Iterable, TypeAlias
 
 from lwm2m_client.core.buffer import ReadableBuffer, WritableBuffer
 from lwm2m_client.core.errors import DecodeError
@@ -56,6 +56,7 @@ def is_response(code: int) -> bool: ...
 def code_name(code: int) -> str: ...
 
 class Message:
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     mtype: int
     code: int
     mid: int

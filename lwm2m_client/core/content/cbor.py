@@ -146,7 +146,8 @@ def _write_fixed(buf, pos, ai, bits, size):
 
 def write_float(buf, pos, f):
     """Write ``f`` in the shortest of half, single or double that keeps its exact value
-    (RFC 8949 section 4.2.2 preferred serialization; NaN as the canonical half 0x7E00)."""
+    (RFC 8949 section 4.2.2 preferred serialization; NaN as the canonical half 0x7E00).
+    Up to 9 bytes from ``pos`` may be written even when the item is shorter."""
     if pos + 9 <= len(buf):
         # The common case first, packed in place: a double that no shorter float holds
         # (a fraction bit below single precision is set, and it is no NaN or infinity).

@@ -97,16 +97,15 @@ def _encode(buf, records, count, bn, strip):
                 buf[pos + 3] = 0x30 + rid % 10
                 pos += 4
         elif rest or not strip:
-            name = names.of(path).encode()  # ASCII digits and slashes
-            ln = len(name)
+            name = names.of(path)
+            ln = len(name)  # ASCII digits and slashes: one byte per character
+            buf[pos] = 0x00  # n
             if ln < 24 and pos + 2 + ln <= end:
-                buf[pos] = 0x00  # n
                 buf[pos + 1] = 0x60 | ln
-                buf[pos + 2:pos + 2 + ln] = name
+                buf[pos + 2:pos + 2 + ln] = name.encode()
                 pos += 2 + ln
             else:
-                buf[pos] = 0x00
-                pos = cbor.write_bytes(buf, pos + 1, name, cbor.M_TEXT)
+                pos = write_text(buf, pos + 1, name)
         if typ == T_FLOAT:
             if value - value:  # NaN or infinity
                 _sc.check_float(value)

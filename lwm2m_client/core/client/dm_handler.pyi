@@ -1,0 +1,30 @@
+from typing import ClassVar
+
+from lwm2m_client.core.buffer import ReadableBuffer, WritableBuffer
+from lwm2m_client.core.client.attributes import AttributeStore
+from lwm2m_client.core.coap.message import Message
+from lwm2m_client.core.dm.tree import ObjectTree
+
+PROTECTED_OBJECTS: tuple[int, ...]
+
+class Reply:
+    op: str
+    code: int
+    cf: int | None
+    body: memoryview | None
+    location: list[str] | None
+    objects_changed: bool
+    def __init__(self, op: str, code: int, cf: int | None = None,
+                 body: memoryview | None = None, location: list[str] | None = None) -> None: ...
+
+class DMHandler:
+    strict: ClassVar[bool]
+    tree: ObjectTree
+    attributes: AttributeStore
+    body_buf: WritableBuffer
+    preferred_format: int | None
+    def __init__(self, tree: ObjectTree, attributes: AttributeStore, body_buf: WritableBuffer,
+                 preferred_format: int | None = None) -> None: ...
+    def op_name(self, msg: Message) -> str: ...
+    def handle(self, msg: Message, ssid: int, version: str,
+               payload: ReadableBuffer) -> Reply: ...

@@ -1,0 +1,49 @@
+from typing import ClassVar
+
+class Event:
+    fields: ClassVar[tuple[str, ...]]
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __eq__(self, other: object) -> bool: ...
+
+class Registered(Event):
+    ssid: int
+    location: list[str] | None
+    version: str | None
+    def __init__(self, ssid: int, location: list[str] | None,
+                 version: str | None = None) -> None: ...
+
+class VersionFallback(Event):
+    ssid: int
+    refused: str
+    version: str
+    code: int
+    def __init__(self, ssid: int, refused: str, version: str, code: int) -> None: ...
+
+class AddressNeeded(Event):
+    ssid: int
+    uri: str
+    def __init__(self, ssid: int, uri: str) -> None: ...
+
+class RegistrationUpdated(Event):
+    ssid: int
+    def __init__(self, ssid: int) -> None: ...
+
+class RegistrationFailed(Event):
+    ssid: int
+    code: int | None
+    bootstrap: bool
+    def __init__(self, ssid: int, code: int | None, bootstrap: bool) -> None: ...
+
+class Deregistered(Event):
+    ssid: int
+    disabled: bool
+    def __init__(self, ssid: int, disabled: bool = False) -> None: ...
+
+class OperationPerformed(Event):
+    ssid: int
+    # The operation name ("read", "write", "execute" ...), the request's Uri-Path as
+    # "/3/0" ("?" when it is not UTF-8) and the response code as "2.05".
+    op: str
+    path: str
+    code: str
+    def __init__(self, ssid: int, op: str, path: str, code: str) -> None: ...
