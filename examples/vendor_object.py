@@ -2,9 +2,21 @@
 import asyncio
 import sys
 
-from lwm2m_client import (ClientConfig, ClientCore, Instance, ObjectTree, UdpClient, add_device,
-                          add_security, add_server, attach, default_rng, obj, resource,
-                          shipped_objects)
+from lwm2m_client import (
+    ClientConfig,
+    ClientCore,
+    Instance,
+    ObjectTree,
+    UdpClient,
+    add_device,
+    add_security,
+    add_server,
+    attach,
+    default_rng,
+    obj,
+    resource,
+    shipped_objects,
+)
 
 VALVE = obj(32769, "Valve", [resource(0, "Open", "Boolean", "RW", mandatory=True),
                              resource(1, "Flow", "Float", "R", units="l/min"),

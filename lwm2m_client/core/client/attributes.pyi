@@ -1,7 +1,6 @@
 from typing import Iterable, Mapping, Sequence, TypeAlias
 
 from lwm2m_client.core.buffer import ReadableBuffer
-from lwm2m_client.core.dm.path import Path
 
 # For annotations only: attribute name -> value (int for pmin, pmax, epmin, epmax,
 # hqmax, edge, con; float for gt, lt, st); None in a parsed query unsets the name.

@@ -1,5 +1,3 @@
-from typing import ClassVar
-
 from lwm2m_client.core.buffer import ReadableBuffer, WritableBuffer
 from lwm2m_client.core.client.attributes import AttributeStore
 from lwm2m_client.core.coap.message import Message
@@ -18,7 +16,7 @@ class Reply:
                  body: memoryview | None = None, location: list[str] | None = None) -> None: ...
 
 class DMHandler:
-    strict: ClassVar[bool]
+    strict: bool
     tree: ObjectTree
     attributes: AttributeStore
     body_buf: WritableBuffer

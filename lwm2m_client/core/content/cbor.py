@@ -158,6 +158,8 @@ def write_float(buf, pos, f):
             return pos + 9
     s = _scratch
     pack_into(">d", s, 0, f)
+    if (s[7] or s[6] or s[5] or s[4] & 0x1F) and (s[0] & 0x7F != 0x7F or s[1] < 0xF0):
+        _full(buf, pos, 9)  # only a double keeps the value, and it does not fit
     bits = unpack_from(">Q", s, 0)[0]
     sign = bits >> 63
     exp = (bits >> 52) & 0x7FF
