@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from lwm2m_client import __version__
 from lwm2m_client.cli_client import add_client_parser, object_id_arg
@@ -145,7 +145,7 @@ def _print_table(rows: Sequence[Sequence[str]], right: tuple[int, ...] = ()) -> 
         print("  ".join(cells).rstrip())
 
 
-def add_models_parser(sub: argparse._SubParsersAction) -> None:
+def add_models_parser(sub: argparse._SubParsersAction[Any]) -> None:
     models = sub.add_parser(
         "models", help="list, show and compile LwM2M object definitions",
         description="Work with OMA LwM2M object definitions (XML). Objects are looked up "

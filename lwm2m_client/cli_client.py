@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import logging
 import signal
-from typing import Callable, List
+from typing import Any, Callable, List
 
 from lwm2m_client.aio.common import ServerUriError, parse_server_uri
 from lwm2m_client.meter_client import (
@@ -83,7 +83,7 @@ def _shipped_object(text: str) -> int:
     return oid
 
 
-def add_client_parser(sub: argparse._SubParsersAction) -> None:
+def add_client_parser(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "client", help="run one virtual meter against an LwM2M server",
         description="Run one virtual meter against any LwM2M server until Ctrl-C (or "

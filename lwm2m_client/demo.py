@@ -320,7 +320,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(args.meters))
 
 
-def add_demo_parser(sub: argparse._SubParsersAction) -> None:
+def add_demo_parser(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "demo", help="an LwM2M server and three virtual meters, in one process",
         description="Start the embedded LwM2M server on the loopback interface, register "

@@ -39,7 +39,7 @@ from lwm2m_client.core.content import (
 from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.model import ObjectDef
 from lwm2m_client.core.dm.tree import ObjectTree
-from lwm2m_client.core.errors import LwM2MError, code_str
+from lwm2m_client.core.errors import LwM2MError, UsageError, code_str
 from lwm2m_client.models import shipped_objects
 from lwm2m_client.sim.meters import METERS, build_meter_tree
 
@@ -120,7 +120,7 @@ def add_extra_object(tree: ObjectTree, odef: ObjectDef) -> Optional[int]:
         return None
     try:
         return tree.create_instance(odef.oid, 0, values)
-    except LwM2MError:
+    except UsageError:
         return None
 
 
@@ -192,7 +192,7 @@ class MeterClient:
                                                      start_s=time.time(),
                                                      reboot=self._reboot_executed,
                                                      factory_reset=self._factory_reset_executed)
-        except LwM2MError as exc:  # the binding, found bad by the Server object
+        except (LwM2MError, UsageError) as exc:  # the binding, found bad by add_server
             raise ConfigError(str(exc)) from None
         defs = shipped_objects()
         self.extra_instances = {oid: add_extra_object(self.tree, defs[oid])
@@ -355,8 +355,7 @@ class MeterClient:
         old = self.adapter
         if old is not None:
             self.adapter = None
-            old.close()  # no De-register: a rebooting device just drops off
-            await old._closed()  # aiocoap's socket closes in a task
+            await old.abort()  # no De-register: a rebooting device just drops off
         self._registered.clear()
         self.location = None
         self._failed = None
@@ -373,8 +372,7 @@ class MeterClient:
         await adapter.start()
         if self.adapter is not adapter:
             # stop() ran while the socket opened and found nothing to de-register.
-            adapter.close()
-            await adapter._closed()
+            await adapter.abort()
 
     async def _tick_loop(self) -> None:
         while True:

@@ -16,7 +16,6 @@ from typing import Any, Dict, List, Tuple
 import aiocoap
 import pytest
 from aiocoap.optiontypes import BlockOption
-from conftest import build_client_tree
 
 from lwm2m_client.aio.aiocoap_client import AiocoapClient, peer_address, to_aiocoap, to_core
 from lwm2m_client.aio.udp import UdpClient
@@ -35,6 +34,7 @@ from lwm2m_client.core.content import (
 )
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.server import LwM2MServer
+from lwm2m_client.sim.meters import build_meter_tree
 
 pytestmark = pytest.mark.interop
 
@@ -274,7 +274,7 @@ async def test_version_fallback_against_a_server_that_speaks_1_1(adapter, caplog
     # The server refuses LwM2M 1.2 with 4.12; the client registers as 1.1 at once and
     # says so in the log (Core 1.2 section 6.2.1).
     async with LwM2MServer(lwm2m_versions=("1.0", "1.1")) as server:
-        tree = build_client_tree(server.uri)
+        tree, _ = build_meter_tree("electricity", "fallback-1", server.uri, seed=1)
         layer = LwM2MClient if adapter == "aiocoap" else ClientCore
         core = layer(ClientConfig("fallback-1", version="1.2"), tree, random.Random(4))
         client = AiocoapClient(core) if adapter == "aiocoap" else UdpClient(core)

@@ -178,6 +178,12 @@ class AdapterBase:
             self.core.set_address(ssid, addr, self.now_ms())
             self._pump()
 
+    async def abort(self) -> None:
+        """Close at once, without De-register (a power cut, a reboot), and wait until
+        the socket is closed."""
+        self.close()
+        await self._closed()
+
     async def stop(self, timeout: float = 5.0) -> None:
         """De-register from every server (waiting up to ``timeout`` s), then close."""
         if not self._running():

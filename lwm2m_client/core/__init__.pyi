@@ -23,3 +23,29 @@ from lwm2m_client.core.errors import LwM2MError as LwM2MError
 from lwm2m_client.core.errors import MethodNotAllowed as MethodNotAllowed
 from lwm2m_client.core.errors import NotFound as NotFound
 from lwm2m_client.core.errors import UsageError as UsageError
+
+__all__ = (
+    "ClientCore",
+    "ClientConfig",
+    "LwM2MClient",
+    "Tuning",
+    "ObjectTree",
+    "ObjectDef",
+    "ResourceDef",
+    "obj",
+    "resource",
+    "Instance",
+    "attach",
+    "add_security",
+    "add_server",
+    "add_device",
+    "add_connectivity",
+    "LwM2MError",
+    "UsageError",
+    "BadRequest",
+    "NotFound",
+    "MethodNotAllowed",
+    "InternalServerError",
+    "events",
+    "types",
+)

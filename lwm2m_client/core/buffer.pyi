@@ -1,9 +1,4 @@
-from typing import TypeAlias
-
-# For annotations only (these names do not exist at run time): what the core reads
-# (any bytes-like object) and the fixed buffers its encoders write into.
-ReadableBuffer: TypeAlias = bytes | bytearray | memoryview
-WritableBuffer: TypeAlias = bytearray | memoryview
+from lwm2m_client.core._typing import ReadableBuffer, WritableBuffer
 
 class Writer:
     buf: WritableBuffer

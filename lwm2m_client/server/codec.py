@@ -10,8 +10,18 @@ the core encoders only write records that carry values.
 from __future__ import annotations
 
 import json
-from types import ModuleType
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 import cbor2
 
@@ -26,6 +36,10 @@ from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.model import ObjectDef
 from lwm2m_client.core.dm.path import parse_path, path_str
 from lwm2m_client.core.errors import BufferFull, LwM2MError
+
+if TYPE_CHECKING:
+    # A stub-only module: the protocol every content format module satisfies.
+    from lwm2m_client.core._typing import Codec as FormatCodec
 
 Path = Tuple[int, ...]
 PathLike = Union[str, Sequence[int]]
@@ -42,7 +56,7 @@ class CodecError(ValueError):
     """A payload the server cannot encode or decode (wraps the core's LwM2MError)."""
 
 
-def format_module(content_format: int) -> ModuleType:
+def format_module(content_format: int) -> FormatCodec:
     """The core module that implements ``content_format``."""
     module = formats.codec(content_format)
     if module is None:

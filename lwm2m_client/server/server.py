@@ -68,7 +68,7 @@ def _answer(code: str, payload: str = "") -> aiocoap.Message:
     return aiocoap.Message(code=_coap_code(code), payload=payload.encode())
 
 
-class _Site(aiocoap.resource.Resource):
+class _Site(aiocoap.resource.Resource):  # type: ignore[misc]  # aiocoap has no type hints
     """Routes every incoming request to the server (aiocoap assembles Block1 for us)."""
 
     def __init__(self, server: LwM2MServer) -> None:

@@ -41,12 +41,12 @@ async def test_int_260_discover_command(ets):
     # Precondition: C.4, registered, no attributes on /3.
     rig = await ets()
     # Step 1: Discover /3 (GET, Accept 40). Pass: 2.05 in link format listing the
-    # object (with its version, 1.2 not being 1.0), the instance and every resource
-    # present, multiple resources with dim.
+    # object (with its version, 1.1 for a client registered as 1.1), the instance and
+    # every resource present, multiple resources with dim.
     response = await rig.request(aiocoap.GET, "/3", accept=CF_LINK)
     assert (response.code, response.content_format) == ("2.05", CF_LINK)
     assert response.payload == (
-        b"</3>;ver=1.2,</3/0>,</3/0/0>,</3/0/1>,</3/0/2>,</3/0/3>,</3/0/4>,</3/0/6>;dim=2,"
+        b"</3>;ver=1.1,</3/0>,</3/0/0>,</3/0/1>,</3/0/2>,</3/0/3>,</3/0/4>,</3/0/6>;dim=2,"
         b"</3/0/7>;dim=2,</3/0/8>;dim=2,</3/0/9>,</3/0/10>,</3/0/11>;dim=1,</3/0/12>,"
         b"</3/0/13>,</3/0/14>,</3/0/16>")
     # Step 2: Write-Attributes PUT /3?pmin=10&pmax=200; pass: 2.04.

@@ -25,9 +25,10 @@ async def test_int_101_initial_registration(ets):
     # binding, in that order, and nothing it would have to reject.
     assert register.query == ("ep=" + ENDPOINT, "lt=86400", "lwm2m=1.1", "b=U")
     # Pass A: the object list is CoRE link format listing every instance, with ver
-    # where an object is not 1.0, and never the Security object /0.
+    # where an object is not 1.0 (the versions published with LwM2M 1.1, the version
+    # registered), and never the Security object /0.
     assert register.content_format == CF_LINK
-    assert register.payload == b"</1>;ver=1.2,</1/0>,</3>;ver=1.2,</3/0>,</19/0>"
+    assert register.payload == b"</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</19/0>"
     reg = rig.server.registration(ENDPOINT)
     assert reg.objects == {1: [0], 3: [0], 19: [0]}
     assert reg.lwm2m_version == "1.1" and reg.lifetime == 86400 and reg.binding == "U"

@@ -1,12 +1,9 @@
-from typing import Any, TypeAlias
+from typing import Any
 
+from lwm2m_client.core._typing import AccountEntry, Rng
 from lwm2m_client.core.client.engine import ClientConfig
 from lwm2m_client.core.client.registration import Registration
-from lwm2m_client.core.coap.messaging import Rng
 from lwm2m_client.core.dm.tree import ObjectTree
-
-# (ssid, uri, security_iid, server_iid)
-AccountEntry: TypeAlias = tuple[int, str, int, int]
 
 class ServerAccount:
     ssid: int

@@ -1,11 +1,6 @@
-from typing import Iterable, Mapping, Sequence, TypeAlias
+from typing import Iterable, Mapping, Sequence
 
-from lwm2m_client.core.buffer import ReadableBuffer
-
-# For annotations only: attribute name -> value (int for pmin, pmax, epmin, epmax,
-# hqmax, edge, con; float for gt, lt, st); None in a parsed query unsets the name.
-Attributes: TypeAlias = dict[str, int | float]
-ParsedQuery: TypeAlias = dict[str, int | float | None]
+from lwm2m_client.core._typing import Attributes, ParsedQuery, ReadableBuffer
 
 ATTR_ORDER: tuple[str, ...]
 MAX_INT_ATTR: int

@@ -1,14 +1,10 @@
-from typing import Any
-
-from lwm2m_client.core.buffer import ReadableBuffer
+from lwm2m_client.core._typing import Addr, Path, ReadableBuffer, Rng
 from lwm2m_client.core.client.attributes import AttributeStore
 from lwm2m_client.core.client.dm_handler import DMHandler
 from lwm2m_client.core.client.engine import ClientConfig
 from lwm2m_client.core.client.events import Event
 from lwm2m_client.core.client.registration import Registration
 from lwm2m_client.core.coap.message import Message
-from lwm2m_client.core.coap.messaging import Addr, Rng
-from lwm2m_client.core.dm.path import Path
 from lwm2m_client.core.dm.tree import ObjectTree
 
 class LwM2MClient:

@@ -143,7 +143,7 @@ class DMHandler:
         if op == "read" or op == "observe":
             return self._read(op, msg, path, version)
         if op == "discover":
-            return self._discover(msg, ssid, path)
+            return self._discover(msg, ssid, path, version)
         if op == "write-attributes":
             return self._write_attributes(msg, ssid, path)
         if op == "write":
@@ -175,7 +175,7 @@ class DMHandler:
         cf = self._response_format(msg, version)
         return Reply(op, m.CONTENT, cf, self._encode(cf, records, path))
 
-    def _discover(self, msg, ssid, path):
+    def _discover(self, msg, ssid, path, version):
         if not path:
             raise MethodNotAllowed("Discover of the root is for the Bootstrap-Server")
         depth = None
@@ -184,7 +184,7 @@ class DMHandler:
                 depth = _small_int(q[6:], 3)
             else:
                 raise BadRequest("unknown Discover parameter")
-        found = _links.discover_links(self.tree, self.attributes, ssid, path, depth)
+        found = _links.discover_links(self.tree, self.attributes, ssid, path, depth, version)
         n = link.encode_links(self.body_buf, found)
         return Reply("discover", m.CONTENT, CF_LINK, memoryview(self.body_buf)[:n])
 

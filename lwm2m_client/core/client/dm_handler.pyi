@@ -1,4 +1,4 @@
-from lwm2m_client.core.buffer import ReadableBuffer, WritableBuffer
+from lwm2m_client.core._typing import ReadableBuffer, WritableBuffer
 from lwm2m_client.core.client.attributes import AttributeStore
 from lwm2m_client.core.coap.message import Message
 from lwm2m_client.core.dm.tree import ObjectTree

@@ -1,11 +1,10 @@
 from typing import Sequence
 
-from lwm2m_client.core.buffer import ReadableBuffer
+from lwm2m_client.core._typing import Addr, Path, ReadableBuffer, Rng
 from lwm2m_client.core.client.client import LwM2MClient
 from lwm2m_client.core.client.events import Event
 from lwm2m_client.core.client.registration import Registration
-from lwm2m_client.core.coap.messaging import Addr, Endpoint, Rng, Tuning
-from lwm2m_client.core.dm.path import Path
+from lwm2m_client.core.coap.messaging import Endpoint, Tuning
 from lwm2m_client.core.dm.tree import ObjectTree
 
 class ClientConfig:

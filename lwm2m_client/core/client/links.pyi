@@ -1,7 +1,7 @@
 from typing import Iterable, Mapping, Sequence
 
+from lwm2m_client.core._typing import Link, LinkParam
 from lwm2m_client.core.client.attributes import AttributeStore
-from lwm2m_client.core.content.link import Link, LinkParam
 from lwm2m_client.core.dm.model import ObjectDef
 from lwm2m_client.core.dm.tree import ObjectTree
 

@@ -1,8 +1,8 @@
 from typing import Callable, Mapping, Sequence
 
+from lwm2m_client.core._typing import ResourceValue
 from lwm2m_client.core.client.registration import ServerParams
 from lwm2m_client.core.dm.tree import ObjectTree
-from lwm2m_client.core.dm.types import ResourceValue
 
 SEC_PSK: int
 SEC_RPK: int

@@ -1,10 +1,7 @@
-from typing import Any, Callable, TypeAlias
+from typing import Any
 
-from lwm2m_client.core.buffer import ReadableBuffer
+from lwm2m_client.core._typing import ReadableBuffer, Sink
 from lwm2m_client.core.coap.message import Message
-
-# For annotations only: ``sink(offset, chunk)`` takes one block of a body.
-Sink: TypeAlias = Callable[[int, ReadableBuffer], object]
 
 CONTINUE: int
 DONE: int

@@ -1,12 +1,7 @@
-from typing import ClassVar, Collection, Iterable, TypeAlias
+from typing import ClassVar, Collection, Iterable
 
-from lwm2m_client.core.buffer import ReadableBuffer, WritableBuffer
+from lwm2m_client.core._typing import Block, OptionValue, ReadableBuffer, WritableBuffer
 from lwm2m_client.core.errors import DecodeError
-
-# For annotations only: a Block1/Block2 value (NUM, M, SZX), RFC 7959 section 2.2.
-Block: TypeAlias = tuple[int, bool, int]
-# An option value given to add_option()/set_option(): bytes, a str (UTF-8) or a uint.
-OptionValue: TypeAlias = bytes | bytearray | memoryview | str | int
 
 CON: int
 NON: int

@@ -1,17 +1,8 @@
-from typing import Any, Collection, Protocol, TypeAlias
+from typing import Any, Collection
 
-from lwm2m_client.core.buffer import ReadableBuffer
+from lwm2m_client.core._typing import Addr, ReadableBuffer, Rng
 from lwm2m_client.core.coap.events import Event, RequestTimedOut
 from lwm2m_client.core.coap.message import Message
-
-class Rng(Protocol):
-    """For annotations only: the injected random source (random.Random fits)."""
-
-    def getrandbits(self, k: int, /) -> int: ...
-
-# For annotations only: a transport address, opaque to the core (the adapter's own
-# form, e.g. a (host, port) tuple); the core only compares addresses for equality.
-Addr: TypeAlias = Any
 
 QUEUED: int
 WAIT_ACK: int

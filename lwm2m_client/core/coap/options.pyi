@@ -1,4 +1,4 @@
-from lwm2m_client.core.buffer import ReadableBuffer
+from lwm2m_client.core._typing import ReadableBuffer
 
 IF_MATCH: int
 URI_HOST: int

@@ -1,17 +1,3 @@
-from typing import Any, Callable, TypeAlias
-
-from lwm2m_client.core.dm.path import Path
-
-# For annotations only (not defined at run time); the conventions are in __init__.py.
-# A record to encode: (path, T_* type code, value); SenML also takes a time (seconds).
-Record: TypeAlias = tuple[Path, int, Any]
-TimedRecord: TypeAlias = tuple[Path, int, Any, int | float | None]
-# A decoded item: (path, value); a value None means "no value" (see __init__.py).
-Item: TypeAlias = tuple[Path, Any]
-TimedItem: TypeAlias = tuple[Path, Any, int | float | None]
-# type_of(path) -> the T_* code of a resource path, or None when unknown.
-TypeOf: TypeAlias = Callable[[Path], int | None]
-
 CF_TEXT: int
 CF_LINK: int
 CF_OPAQUE: int

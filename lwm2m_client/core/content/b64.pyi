@@ -1,4 +1,5 @@
-from lwm2m_client.core.buffer import ReadableBuffer, Writer
+from lwm2m_client.core._typing import ReadableBuffer
+from lwm2m_client.core.buffer import Writer
 
 def encoded_length(n: int, pad: bool = True) -> int: ...
 def write_b64(w: Writer, data: ReadableBuffer, url: bool = False, pad: bool = True) -> int: ...

@@ -1,6 +1,6 @@
 from typing import Any
 
-from lwm2m_client.core.buffer import ReadableBuffer, WritableBuffer
+from lwm2m_client.core._typing import ReadableBuffer, WritableBuffer
 
 MAX_DEPTH: int
 M_UINT: int

@@ -1,8 +1,15 @@
 from typing import Sequence
 
-from lwm2m_client.core.buffer import ReadableBuffer, WritableBuffer
-from lwm2m_client.core.content import Item, Record, TimedItem, TimedRecord, TypeOf
-from lwm2m_client.core.dm.path import Path
+from lwm2m_client.core._typing import (
+                Item,
+                Path,
+                ReadableBuffer,
+                Record,
+                TimedItem,
+                TimedRecord,
+                TypeOf,
+                WritableBuffer,
+)
 
 def encode_into(buf: WritableBuffer, records: Sequence[Record | TimedRecord],
                 base: Path = ()) -> int: ...

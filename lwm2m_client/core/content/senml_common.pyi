@@ -1,7 +1,6 @@
 from typing import Any, Callable, Literal, Mapping, Sequence, TypeAlias, overload
 
-from lwm2m_client.core.content import Item, Record, TimedItem, TimedRecord, TypeOf
-from lwm2m_client.core.dm.path import Path
+from lwm2m_client.core._typing import Item, Path, Record, TimedItem, TimedRecord, TypeOf
 from lwm2m_client.core.dm.types import Objlnk
 
 F_BVER: int

@@ -1,10 +1,9 @@
 from typing import Any, ClassVar, Mapping, Sequence
 
-from lwm2m_client.core.dm.execargs import ExecArgs
+from lwm2m_client.core._typing import ExecArgs, ResourceValue
 from lwm2m_client.core.dm.model import obj as obj
 from lwm2m_client.core.dm.model import resource as resource
 from lwm2m_client.core.dm.tree import ObjectTree
-from lwm2m_client.core.dm.types import ResourceValue
 
 __all__ = ("Instance", "attach", "obj", "resource")
 

@@ -1,4 +1,4 @@
-from lwm2m_client.core.dm.path import Path
+from lwm2m_client.core._typing import Path
 
 class ChangeLog:
     capacity: int

@@ -1,9 +1,6 @@
-from typing import Iterable, TypeAlias
+from typing import Iterable
 
-from lwm2m_client.core.buffer import ReadableBuffer
-
-# For annotations only: a parsed Execute argument list, ``[(digit, value or None)]``.
-ExecArgs: TypeAlias = list[tuple[int, str | None]]
+from lwm2m_client.core._typing import ExecArgs, ReadableBuffer
 
 def parse_args(data: ReadableBuffer | str) -> ExecArgs: ...
 def format_args(args: Iterable[tuple[int, str | None]]) -> bytes: ...

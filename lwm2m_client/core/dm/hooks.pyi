@@ -1,20 +1,17 @@
-from typing import Any, Callable, TypeAlias, TypeVar
+from typing import Any, Callable, TypeVar
 
-from lwm2m_client.core.dm.execargs import ExecArgs
-from lwm2m_client.core.dm.path import Path
-from lwm2m_client.core.dm.types import ResourceValue
+from lwm2m_client.core._typing import (
+    CreateHook,
+    DeleteHook,
+    ExecuteHook,
+    HookPath,
+    Path,
+    ReadHook,
+    WriteHook,
+)
 
 _R = TypeVar("_R")
 
-# For annotations only: the application's hooks (their rules: tree.py's docstring).
-# A resource hook path is ``(oid, iid, rid)``, ``iid`` None for every instance.
-HookPath: TypeAlias = tuple[int, int | None, int]
-ReadHook: TypeAlias = Callable[[Path], ResourceValue]
-ExecuteHook: TypeAlias = Callable[[Path, ExecArgs], object]
-# ``value``: the new value, None when removed, a dict riid -> value for a multiple one.
-WriteHook: TypeAlias = Callable[[Path, Any], object]
-CreateHook: TypeAlias = Callable[[Path, dict[int, Any]], object]
-DeleteHook: TypeAlias = Callable[[Path], object]
 
 def call(fn: Callable[..., _R], *args: Any) -> _R: ...
 def check_path(op: str, path: Path | list[int], lo: int, hi: int) -> Path: ...

@@ -1,9 +1,8 @@
 from typing import Any, Iterable, Mapping
 
+from lwm2m_client.core._typing import Path, ResourceValue
 from lwm2m_client.core.dm.hooks import HookRegistry
 from lwm2m_client.core.dm.model import ObjectDef
-from lwm2m_client.core.dm.path import Path
-from lwm2m_client.core.dm.types import ResourceValue
 
 class InstanceStore(HookRegistry):
     max_instances: int

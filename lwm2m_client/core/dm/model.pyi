@@ -1,7 +1,5 @@
 from typing import Any, Iterable, Literal, TypeAlias
 
-from lwm2m_client.core.dm.types import Value
-
 OP_NONE: int
 OP_R: int
 OP_W: int
@@ -23,7 +21,8 @@ class Range:
     def __init__(self, kind: _RangeKind | str, lo: _Bound = None, hi: _Bound = None,
                  values: tuple[Any, ...] | None = None, text: str = "") -> None: ...
     def __eq__(self, other: object) -> bool: ...
-    def check(self, typ: int, value: Value) -> bool: ...
+    # ``value`` is of the Python type for ``typ`` (dm/types.py).
+    def check(self, typ: int, value: object) -> bool: ...
 
 class ResourceDef:
     rid: int

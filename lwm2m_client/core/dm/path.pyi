@@ -1,7 +1,6 @@
-from typing import Sequence, TypeAlias
+from typing import Sequence
 
-# For annotations only (not defined at run time): a path /oid/iid/rid/riid as 0 to 4 ids.
-Path: TypeAlias = tuple[int, ...]
+from lwm2m_client.core._typing import Path
 
 ROOT: tuple[()]
 MAX_ID: int

@@ -1,7 +1,7 @@
 from typing import Any, Collection
 
+from lwm2m_client.core._typing import Path
 from lwm2m_client.core.dm.model import ObjectDef, ResourceDef
-from lwm2m_client.core.dm.path import Path
 
 def check_value(rdef: ResourceDef, value: object) -> Any: ...
 def check_multiple(rdef: ResourceDef, mapping: object, limit: int) -> dict[int, Any]: ...

@@ -1,9 +1,7 @@
 from typing import Any, Iterable
 
-from lwm2m_client.core.buffer import ReadableBuffer
-from lwm2m_client.core.content import Record
+from lwm2m_client.core._typing import Path, ReadableBuffer, Record
 from lwm2m_client.core.dm.instance import InstanceStore
-from lwm2m_client.core.dm.path import Path
 
 class ObjectTree(InstanceStore):
     def read(self, path: Path) -> list[Record]: ...

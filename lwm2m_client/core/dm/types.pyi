@@ -1,10 +1,4 @@
-from typing import Any, Mapping, TypeAlias
-
-# For annotations only (not defined at run time). ``Value``: what a resource or
-# resource instance holds (Opaque may be given as any bytes-like object, it is stored
-# as bytes); ``ResourceValue``: that, or ``riid -> value`` for a multiple resource.
-Value: TypeAlias = str | int | float | bool | bytes | bytearray | memoryview | Objlnk
-ResourceValue: TypeAlias = Value | Mapping[int, Value]
+from typing import Any
 
 T_NONE: int
 T_STRING: int
