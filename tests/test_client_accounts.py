@@ -253,3 +253,14 @@ def test_start_twice_is_a_usage_error():
     core.start(0)
     with pytest.raises(UsageError, match="already started"):
         core.start(1)
+
+
+def test_resource_changed_feeds_the_change_log():
+    # A value the application computes (a read hook) is reported with resource_changed;
+    # the tree's change log is what the notification machinery reads.
+    tree = tree_with((1, 300))
+    tree.on_read((3, 0, 9), lambda path: 87)
+    core = core_for(tree)
+    tree.drain_changes()
+    core.resource_changed((3, 0, 9), 10)
+    assert tree.drain_changes() == [(3, 0, 9)]

@@ -162,9 +162,11 @@ class LwM2MClient:
     def next_event(self):
         return self._events.pop(0) if self._events else None
 
-    def resource_changed(self, path):
-        """The application reports that the value at ``path`` changed (a value its read
-        hook computes, or one kept in its own storage); recorded for notification."""
+    def resource_changed(self, path, now_ms):
+        """The application reports at ``now_ms`` that the value at ``path`` changed (a
+        value its read hook computes, or one kept in its own storage); recorded in the
+        tree's change log, which the notification machinery reads. Values stored in
+        the tree need no call: ``tree.set`` records their changes itself."""
         self.tree.changed(path)
 
     def trigger_update(self, now_ms, ssid=None):

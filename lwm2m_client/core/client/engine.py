@@ -147,8 +147,8 @@ class ClientCore:
     def next_event(self):
         return self.client.next_event()
 
-    def resource_changed(self, path):
-        self.client.resource_changed(path)
+    def resource_changed(self, path, now_ms):
+        self.client.resource_changed(path, now_ms)
 
     def trigger_update(self, now_ms, ssid=None):
         self.client.trigger_update(now_ms, ssid)
