@@ -42,21 +42,19 @@ _API = {
 }
 
 
-def _module(dotted):
-    module = __import__(dotted)
-    for part in dotted.split(".")[1:]:
-        module = getattr(module, part)
-    return module
+def _core():
+    # Not "from lwm2m_client import core": that asks this module's __getattr__ first.
+    return __import__("lwm2m_client.core").core
 
 
 def __getattr__(name):
+    core = _core()
     if name in _API:
-        return getattr(_module(_API[name]), name)
-    core = _module("lwm2m_client.core")
+        return getattr(core._module(_API[name]), name)
     if name in core.__all__:
         return getattr(core, name)
     raise AttributeError("module 'lwm2m_client' has no attribute '%s'" % name)
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_API) | set(_module("lwm2m_client.core").__all__))
+    return sorted(set(globals()) | set(_API) | set(_core().__all__))
