@@ -319,3 +319,7 @@ def test_checker_accepts(source: str) -> None:
 def test_every_core_file_is_checked() -> None:
     names = {p.relative_to(CORE).as_posix() for p in CORE_FILES}
     assert {"__init__.py", "errors.py", "buffer.py", "dm/types.py", "dm/path.py"} <= names
+    # The type stubs next to the modules (errors.pyi ...) are read by type checkers only,
+    # never by MicroPython: the subset rules are not theirs.
+    assert all(p.suffix == ".py" for p in CORE_FILES)
+    assert (CORE / "errors.pyi").exists()

@@ -66,7 +66,6 @@ class Valve(Instance):
         self.flushes = 0
 
     def read(self, rid: int) -> float:
-        assert self.tree is not None and self.oid is not None and self.iid is not None
         return 12.5 if self.tree.get((self.oid, self.iid, 0)) else 0.0
 
     def execute(self, rid: int, args: list[tuple[int, str | None]]) -> None:
@@ -109,7 +108,7 @@ def build_core(tree: ObjectTree) -> ClientCore:
     deadline: int | None = core.get_timer()
     if deadline is not None:
         core.handle_timer(deadline)
-    core.resource_changed((3, 0, 9))
+    core.resource_changed((3, 0, 9), 0)
     event = core.next_event()
     if isinstance(event, events.Registered):
         print(event.ssid, "/".join(event.location or []))
@@ -135,7 +134,7 @@ from lwm2m_client import ClientConfig, ClientCore, ObjectTree, add_server
 
 tree = ObjectTree()
 tree.set("/3/0/9", 80)  # E: "set" of "InstanceStore"
-tree.create_instance(3, values={0: None})  # E: "create_instance" of "InstanceStore"
+tree.create_instance(3, values={0: None})  # E: Dict entry 0 has incompatible type
 add_server(tree, 0, ssid="1")  # E: "add_server"
 config = ClientConfig(endpoint=42)  # E: "ClientConfig"
 core = ClientCore(config, tree, rng=42)  # E: "ClientCore"

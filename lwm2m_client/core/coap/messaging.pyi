@@ -1,7 +1,13 @@
 from typing import Any, Collection
 
 from lwm2m_client.core._typing import Addr, ReadableBuffer, Rng
-from lwm2m_client.core.coap.events import Event, RequestTimedOut
+from lwm2m_client.core.coap.events import (
+    Acknowledged,
+    RequestReceived,
+    RequestTimedOut,
+    Reset,
+    ResponseReceived,
+)
 from lwm2m_client.core.coap.message import Message
 
 QUEUED: int
@@ -62,5 +68,5 @@ class Endpoint:
     def datagrams_to_send(self) -> list[tuple[bytes, Addr]]: ...
     def get_timer(self) -> int | None: ...
     def handle_timer(self, now_ms: int) -> list[RequestTimedOut]: ...
-    # RequestReceived, ResponseReceived, Reset and Acknowledged events.
-    def receive(self, data: ReadableBuffer, addr: Addr, now_ms: int) -> list[Event]: ...
+    def receive(self, data: ReadableBuffer, addr: Addr,
+                now_ms: int) -> list[RequestReceived | ResponseReceived | Reset | Acknowledged]: ...

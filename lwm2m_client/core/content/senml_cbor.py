@@ -41,7 +41,7 @@ def _encode(buf, records, count, bn, strip):
     T_UNSIGNED = _t.T_UNSIGNED
     T_TIME = _t.T_TIME
     one_id = strip + 1 if strip else -1  # the path length whose n is one ID under bn
-    names = _Names(strip)
+    names = None  # a _Names, made for the first name that needs one
     pos = cbor.write_head(buf, 0, cbor.M_ARRAY, count)
     for rec in records:
         if len(rec) == 3:
@@ -53,8 +53,8 @@ def _encode(buf, records, count, bn, strip):
             continue  # an empty multiple resource has no SenML record
         if (typ == T_FLOAT and t is None and bn is None and len(path) == one_id
                 and 0 <= path[strip] < 100 and pos + 15 <= end and not value - value):
-            # Most records of an instance read: {n: "<rid>", v: <finite Float>}, the
-            # whole map in one pack_into, the value as a double first.
+            # Most records of an instance read, {n: "<rid>", v: <finite Float>}: the
+            # whole map in one pack_into, with the value as a double.
             rid = path[strip]
             if rid < 10:
                 pack_into(">BBBBBBd", buf, pos, 0xA2, 0x00, 0x61, 0x30 + rid,
@@ -97,6 +97,8 @@ def _encode(buf, records, count, bn, strip):
                 buf[pos + 3] = 0x30 + rid % 10
                 pos += 4
         elif rest or not strip:
+            if names is None:
+                names = _Names(strip)
             name = names.of(path)
             ln = len(name)  # ASCII digits and slashes: one byte per character
             buf[pos] = 0x00  # n

@@ -1,4 +1,4 @@
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from lwm2m_client.core._typing import ExecArgs, ResourceValue
 from lwm2m_client.core.dm.model import obj as obj
@@ -8,13 +8,13 @@ from lwm2m_client.core.dm.tree import ObjectTree
 __all__ = ("Instance", "attach", "obj", "resource")
 
 class Instance:
-    reads: ClassVar[Sequence[int]]
-    executes: ClassVar[Sequence[int]]
-    cache: ClassVar[bool]
-    # Set by attach().
-    tree: ObjectTree | None
-    oid: int | None
-    iid: int | None
+    reads: Sequence[int]
+    executes: Sequence[int]
+    cache: bool
+    # Set by attach() (None before it ran; the hooks only run on an attached instance).
+    tree: ObjectTree
+    oid: int
+    iid: int
     def read(self, rid: int) -> ResourceValue: ...
     def check(self, rid: int, value: Any) -> None: ...
     def write(self, rid: int, value: Any) -> None: ...
