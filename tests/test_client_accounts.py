@@ -235,6 +235,8 @@ def test_stranger_gets_no_answer_at_the_message_level():
     ({"message_size": 600, "tuning": Tuning(max_message_size=1152)}, "differs"),
     ({"max_body": 100}, "max_body"),
     ({"jitter": 2}, "jitter"),
+    ({"preferred_format": 12345}, "content format 12345"),
+    ({"advertise_formats": [112, 9999]}, "content format 9999"),
 ])
 def test_config_misuse_is_a_usage_error(kwargs, match):
     with pytest.raises(UsageError, match=match):

@@ -6,16 +6,21 @@ import asyncio
 import logging
 import random
 import socket
-from typing import Any, Callable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, TypeVar, Union
 from urllib.parse import urlsplit
 
 from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.errors import code_str
 
+if TYPE_CHECKING:
+    from lwm2m_client.core.client.client import LwM2MClient
+    from lwm2m_client.core.client.engine import ClientCore
+
 log = logging.getLogger("lwm2m_client")
 
 Addr = Tuple[str, int]
 EventCallback = Callable[[Any], None]
+_E = TypeVar("_E")
 
 DEFAULT_PORTS = {"coap": 5683, "coaps": 5684}
 
@@ -88,7 +93,8 @@ def log_event(endpoint: str, event: Any) -> None:
         log.info("%s: %r", endpoint, event)
 
 
-def dispatch_events(core: Any, endpoint: str, callback: Optional[EventCallback]) -> None:
+def dispatch_events(core: Union[ClientCore, LwM2MClient], endpoint: str,
+                    callback: Optional[EventCallback]) -> None:
     """Drain the core's events to the log and to ``callback``."""
     while True:
         event = core.next_event()
@@ -121,7 +127,7 @@ class AdapterBase:
     ``_closed()`` (await the end of an asynchronous shutdown).
     """
 
-    def __init__(self, core: Any, local_addr: Tuple[str, int],
+    def __init__(self, core: Union[ClientCore, LwM2MClient], local_addr: Tuple[str, int],
                  on_event: Optional[EventCallback]) -> None:
         self.core = core
         self.local_addr = local_addr
@@ -198,9 +204,9 @@ class AdapterBase:
         self.close()
         await self._closed()
 
-    async def wait_for(self, kind: type, timeout: float = 10.0) -> Any:
+    async def wait_for(self, kind: type[_E], timeout: float = 10.0) -> _E:
         """Wait for the next event of class ``kind`` (e.g. ``events.Registered``)."""
-        found: list = []
+        found: list[_E] = []
         previous = self.on_event
 
         def watch(event: Any) -> None:

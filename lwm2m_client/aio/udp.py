@@ -39,6 +39,8 @@ class UdpClient(AdapterBase):
     ``timeout`` seconds for the answers) and closes the socket.
     """
 
+    core: ClientCore
+
     def __init__(self, core: ClientCore, local_addr: Tuple[str, int] = ("127.0.0.1", 0),
                  on_event: Optional[EventCallback] = None) -> None:
         super().__init__(core, local_addr, on_event)

@@ -30,6 +30,7 @@ from lwm2m_client.core.coap.events import (
     Reset,
     ResponseReceived,
 )
+from lwm2m_client.core.content import formats
 from lwm2m_client.core.errors import DecodeError, UsageError
 
 
@@ -75,6 +76,9 @@ class ClientConfig:
             raise UsageError("jitter must be a fraction from 0 to 1, not %r" % (jitter,))
         if max_events < 1:
             raise UsageError("max_events must be at least 1")
+        for cf in [preferred_format] + list(advertise_formats or ()):
+            if cf is not None and formats.codec(cf) is None:
+                raise UsageError("content format %r is not one the client speaks" % (cf,))
         self.endpoint = endpoint
         self.version = version
         self.message_size = tuning.max_message_size
