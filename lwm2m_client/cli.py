@@ -17,10 +17,12 @@ from typing import Any, NoReturn
 
 from lwm2m_client import __version__
 from lwm2m_client.cli_client import add_client_parser, object_id_arg
+from lwm2m_client.cli_mp import add_mp_parser
 from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.model import ObjectDef, Range, ops_name
 from lwm2m_client.demo import add_demo_parser
 from lwm2m_client.meter_client import ConfigError
+from lwm2m_client.mptools import PackagingError
 from lwm2m_client.models import (
     ModelError,
     compile_objects,
@@ -203,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_parser(sub)
     add_client_parser(sub)
     add_models_parser(sub)
+    add_mp_parser(sub)
     return parser
 
 
@@ -218,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, "log_format", "%(name)s: %(levelname)s: %(message)s"))
     try:
         return int(args.func(args))
-    except (UsageError, ModelError, ConfigError) as exc:
+    except (UsageError, ModelError, ConfigError, PackagingError) as exc:
         prog = getattr(args, "prog", parser.prog)
         sys.stderr.write(f"{prog}: error: {exc}\n")
         return EXIT_USAGE

@@ -7,10 +7,10 @@ import logging
 import random
 import socket
 from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, TypeVar, Union
-from urllib.parse import urlsplit
 
 from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.errors import code_str
+from lwm2m_client.core.uri import UriError, parse_uri
 
 if TYPE_CHECKING:
     from lwm2m_client.core.client.client import LwM2MClient
@@ -22,28 +22,21 @@ Addr = Tuple[str, int]
 EventCallback = Callable[[Any], None]
 _E = TypeVar("_E")
 
-DEFAULT_PORTS = {"coap": 5683, "coaps": 5684}
-
-
 class ServerUriError(ValueError):
     """A server URI the client cannot use; the message names the URI and the problem."""
 
 
 def parse_server_uri(uri: str) -> Tuple[str, str, int]:
-    """Split ``coap://host:port`` into (scheme, host, port); IPv6 hosts in brackets."""
+    """Split ``coap://host:port`` into (scheme, host, port) with the core's parser; only
+    plain UDP is served by these adapters (coaps:// needs DTLS, coap+tcp:// TCP)."""
     try:
-        parts = urlsplit(uri)
-        port = parts.port
-    except ValueError as exc:
-        raise ServerUriError(f"bad server URI {uri!r}: {exc}") from None
-    if parts.scheme not in DEFAULT_PORTS:
-        raise ServerUriError(
-            f"bad server URI {uri!r}: scheme must be coap:// (coaps:// needs DTLS)")
-    if not parts.hostname:
-        raise ServerUriError(f"bad server URI {uri!r}: no host")
-    if parts.path not in ("", "/") or parts.query:
-        raise ServerUriError(f"bad server URI {uri!r}: path and query are not supported")
-    return parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme]
+        scheme, host, port = parse_uri(uri)
+    except UriError as exc:
+        raise ServerUriError(str(exc)) from None
+    if scheme != "coap":
+        raise ServerUriError(f"bad server URI {uri!r}: scheme must be coap:// "
+                             f"({scheme}:// is not supported by this adapter)")
+    return scheme, host, port
 
 
 async def resolve_uri(uri: str) -> Addr:

@@ -1,0 +1,182 @@
+"""The client loop on a MicroPython UDP socket: ``select.poll``, no asyncio, no threads.
+
+::
+
+    from lwm2m_client.mp.udp import MpClient
+    client = MpClient(core)          # a ClientCore whose tree holds /0 and /1
+    client.start()                   # resolves the server URIs, binds, registers
+    client.run()                     # serves the server until stop() (or Ctrl-C)
+
+One socket serves every server account: the core's requests go out from it and the
+servers' requests come in on it, so a server reaches the client at the address it
+registered from (Transport 1.1 section 6.4.3). Each wake-up reads the clock once, feeds
+the core what arrived, fires its timer when due and sends what it wants sent (DESIGN of
+the core: bytes and time in, bytes, deadlines and events out).
+"""
+
+import select
+import socket
+
+from lwm2m_client.core.client import events as ev
+from lwm2m_client.core.uri import parse_uri
+from lwm2m_client.mp.clock import MAX_SLEEP_MS, Clock
+
+# errno values a non-blocking socket raises when nothing is there (Linux and lwIP).
+_WOULD_BLOCK = (11, 35, 115)
+
+
+class MpClientError(Exception):
+    """A server URI that cannot be used or resolved; the message names it."""
+
+
+def resolve(uri):
+    """The socket address of a ``coap://`` server URI (``getaddrinfo``: a name needs
+    the port's DNS; a numeric address works without one)."""
+    scheme, host, port = parse_uri(uri)
+    if scheme != "coap":
+        raise MpClientError("%s: only coap:// (plain UDP) is served here" % uri)
+    try:
+        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
+    except OSError as exc:
+        raise MpClientError("%s: cannot resolve %s (%s)" % (uri, host, exc))
+    if not infos:
+        raise MpClientError("%s: %s has no address" % (uri, host))
+    for info in infos:
+        if info[0] == socket.AF_INET:  # IPv4 first: what most meters' networks carry
+            return info[0], info[-1]
+    return infos[0][0], infos[0][-1]
+
+
+class MpClient:
+    """Runs ``core`` (a ClientCore) on one UDP socket bound to ``local_port`` (0: any).
+
+    ``clock`` defaults to :class:`~lwm2m_client.mp.clock.Clock`; ``on_event(event)``
+    receives every core event; ``on_tick(now_ms)`` runs once per wake-up (the meter
+    application takes its readings there). Nothing here allocates per datagram beyond
+    the datagram itself.
+    """
+
+    def __init__(self, core, local_port=0, clock=None, on_event=None, on_tick=None):
+        self.core = core
+        self.local_port = local_port
+        self.clock = clock or Clock()
+        self.on_event = on_event
+        self.on_tick = on_tick
+        self.sock = None
+        self._poller = None
+        self._running = False
+        self.dropped = 0  # datagrams lost to a full heap or a socket error
+
+    def __repr__(self):
+        return "<MpClient %s %s>" % (self.core.config.endpoint,
+                                     "running" if self._running else "stopped")
+
+    def start(self):
+        """Resolve every account's server URI, bind the socket and start registering."""
+        family = socket.AF_INET
+        for ssid, uri, addr in self.core.accounts():
+            if addr is None:
+                family, addr = resolve(uri)
+                self.core.set_address(ssid, addr)
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        wildcard = "::" if family != socket.AF_INET else "0.0.0.0"
+        sock.bind(socket.getaddrinfo(wildcard, self.local_port)[0][-1])
+        sock.setblocking(False)
+        self.sock = sock
+        self._poller = select.poll()
+        self._poller.register(sock, select.POLLIN)
+        self._running = True
+        self.core.start(self.clock.now_ms())
+        self._flush()
+
+    def step(self, max_wait_ms=MAX_SLEEP_MS):
+        """Wait for a datagram or the core's timer (at most ``max_wait_ms``), then serve
+        what happened. Returns the clock after the wake-up."""
+        now = self.clock.now_ms()
+        deadline = self.core.get_timer()
+        wait = max_wait_ms
+        if deadline is not None:
+            wait = min(wait, max(0, deadline - now))
+        if self._poller.poll(wait):
+            self._receive_all()
+        now = self.clock.now_ms()
+        deadline = self.core.get_timer()
+        if deadline is not None and now >= deadline:
+            self.core.handle_timer(now)
+        if self.on_tick is not None:
+            self.on_tick(now)
+        self._flush()
+        return now
+
+    def run(self, duration_ms=None):
+        """Serve until :meth:`stop` (from ``on_event``/``on_tick``) or for
+        ``duration_ms``; Ctrl-C de-registers before it leaves."""
+        end = None if duration_ms is None else self.clock.now_ms() + duration_ms
+        try:
+            while self._running and (end is None or self.clock.now_ms() < end):
+                self.step(MAX_SLEEP_MS if end is None else
+                          max(0, min(MAX_SLEEP_MS, end - self.clock.now_ms())))
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+
+    def stop(self, timeout_ms=5000):
+        """De-register from every server (waiting up to ``timeout_ms`` for the
+        answers), then close the socket."""
+        if self.sock is None:
+            return
+        self.core.stop(self.clock.now_ms())
+        self._flush()
+        end = self.clock.now_ms() + timeout_ms
+        while self.core.deregistering() and self.clock.now_ms() < end:
+            self.step(max(0, end - self.clock.now_ms()))
+        self.close()
+
+    def close(self):
+        """Close at once, without De-register (a power cut, a reboot)."""
+        self._running = False
+        if self.sock is not None:
+            self._poller.unregister(self.sock)
+            self.sock.close()
+            self.sock = None
+
+    # -- internals -------------------------------------------------------------------
+
+    def _resolve(self, ssid, uri):
+        # A server account whose URI changed: until its new address resolves the account
+        # stays silent, and the rest of the client goes on.
+        try:
+            addr = resolve(uri)[1]
+        except (MpClientError, ValueError):
+            return
+        self.core.set_address(ssid, addr, self.clock.now_ms())
+
+    def _receive_all(self):
+        size = self.core.config.message_size
+        while True:
+            try:
+                data, addr = self.sock.recvfrom(size)
+            except OSError as exc:
+                if exc.args and exc.args[0] in _WOULD_BLOCK:
+                    return
+                self.dropped += 1  # ICMP port unreachable and the like: CoAP retries
+                return
+            except MemoryError:
+                self.dropped += 1  # the peer retransmits; the loop goes on
+                return
+            self.core.receive_datagram(data, addr, self.clock.now_ms())
+
+    def _flush(self):
+        for data, addr in self.core.datagrams_to_send():
+            try:
+                self.sock.sendto(data, addr)
+            except OSError:
+                self.dropped += 1  # CoAP retransmission recovers a lost datagram
+        while True:
+            event = self.core.next_event()
+            if event is None:
+                return
+            if isinstance(event, ev.AddressNeeded):
+                self._resolve(event.ssid, event.uri)
+            if self.on_event is not None:
+                self.on_event(event)
