@@ -8,7 +8,8 @@ From the project root, on the unix port (the lib folder is built by
 
 Options: ``--lifetime S`` (default 300), ``--formats senml-cbor,tlv`` (the content
 formats the meter speaks; others are never imported), ``--block-size N`` (default 512),
-``--duration S`` (stop by itself). Ctrl-C de-registers and exits. The same file runs on
+``--interval S`` (the measuring period, default 10), ``--duration S`` (stop by
+itself). Ctrl-C de-registers and exits. The same file runs on
 a board once the parts are installed with mip or frozen into the firmware.
 """
 
@@ -27,16 +28,19 @@ METER = 10243  # Single-Phase Power Meter
 FORMATS = {"tlv": 11542, "senml-json": 110, "senml-cbor": 112, "lwm2m-cbor": 11544,
            "text": 0}
 USAGE = ("usage: mp_meter.py --server coap://HOST:PORT --endpoint NAME [--lifetime S] "
-         "[--formats tlv,senml-cbor] [--block-size N] [--duration S]")
+         "[--formats tlv,senml-cbor] [--block-size N] [--interval S] [--duration S]")
 
 
 class ElectricityMeter(Instance):
     """The metrology: voltage, current and power computed when the server reads them
-    (never stored), energy integrated once per loop turn and stored in the tree."""
+    (never stored) from the last measuring period, energy integrated at the end of each
+    period and stored in the tree. Values hold still within a period, as a real meter's
+    registers do, so a read that takes several blocks sees one representation."""
 
     reads = (4, 5, 6, 11, 17)
 
-    def __init__(self):
+    def __init__(self, interval_s):
+        self.interval_s = interval_s
         self.t_s = 0.0
         self.kwh = 1234.5
 
@@ -56,17 +60,21 @@ class ElectricityMeter(Instance):
 
     def tick(self, now_ms):
         t_s = now_ms / 1000.0
+        if t_s - self.t_s < self.interval_s:
+            return
         self.kwh += self.power_kw() * (t_s - self.t_s) / 3600.0
         self.t_s = t_s
         self.tree.set((METER, self.iid, 14), int(self.kwh * 1000) / 1000.0)
 
 
 def options(argv):
-    opts = {"--lifetime": "300", "--formats": "senml-cbor,tlv", "--block-size": "512"}
+    opts = {"--lifetime": "300", "--formats": "senml-cbor,tlv", "--block-size": "512",
+            "--interval": "10"}
     i = 1
     while i < len(argv):
         if argv[i] not in ("--server", "--endpoint", "--lifetime", "--formats",
-                           "--block-size", "--duration") or i + 1 >= len(argv):
+                           "--block-size", "--interval", "--duration") or \
+                i + 1 >= len(argv):
             raise SystemExit(USAGE)
         opts[argv[i]] = argv[i + 1]
         i += 2
@@ -83,12 +91,14 @@ def build(opts):
                      reboot=lambda: None, factory_reset=lambda: None)
     # Firmware Update, idle: nothing downloaded, nothing to install (Object 5).
     tree.create_instance(5, 0, {0: b"", 1: "", 3: 0, 5: 0, 9: 2})
-    meter = ElectricityMeter()
+    meter = ElectricityMeter(float(opts["--interval"]))
     attach(tree, METER, 0, meter, values={0: "ACME Metering", 2: "SN-" + opts["--endpoint"],
                                          14: meter.kwh})
     formats = [FORMATS[name] for name in opts["--formats"].split(",")]
+    # Buffers are allocated once, sized here: 4 KiB bodies (a firmware chunk, a whole
+    # meter instance in any format) keep the meter's heap small.
     config = ClientConfig(opts["--endpoint"], block_size=int(opts["--block-size"]),
-                          formats=formats, preferred_format=formats[0])
+                          max_body=4096, formats=formats, preferred_format=formats[0])
     return ClientCore(config, tree, UrandomRng()), meter
 
 

@@ -22,7 +22,6 @@ from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.model import ObjectDef, Range, ops_name
 from lwm2m_client.demo import add_demo_parser
 from lwm2m_client.meter_client import ConfigError
-from lwm2m_client.mptools import PackagingError
 from lwm2m_client.models import (
     ModelError,
     compile_objects,
@@ -31,6 +30,7 @@ from lwm2m_client.models import (
     shipped_models_dir,
     shipped_objects,
 )
+from lwm2m_client.mptools import PackagingError
 
 log = logging.getLogger("lwm2m_client.cli")
 
@@ -122,10 +122,36 @@ def cmd_models_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resource_list(text: str) -> tuple[int, tuple[int, ...]]:
+    """``--resources OID:RID,RID,...`` as ``(oid, (rid, ...))``; an empty list after the
+    colon keeps the mandatory resources only."""
+    oid_text, sep, rids_text = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        oid = object_id_arg(oid_text)
+        rids = tuple(int(r) for r in rids_text.split(",") if r.strip())
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not OBJECT_ID:RESOURCE_ID,RESOURCE_ID,...") from None
+    if any(not 0 <= rid <= 65534 for rid in rids):
+        raise argparse.ArgumentTypeError(f"{text!r}: resource IDs are 0..65534")
+    return oid, rids
+
+
 def cmd_models_compile(args: argparse.Namespace) -> int:
     sets = _catalog(args, only_explicit=False)
     objects = [_find(sets, oid) for oid in dict.fromkeys(args.oids)]
-    source = compile_objects(objects, descriptions=args.descriptions)
+    resources: dict[int, tuple[int, ...]] = {}
+    for oid, rids in args.resources or ():
+        if oid not in args.oids:
+            raise UsageError(f"--resources {oid}:...: object {oid} is not being compiled")
+        resources[oid] = resources.get(oid, ()) + rids
+    try:
+        source = compile_objects(objects, descriptions=args.descriptions,
+                                 names=not args.strip_names, resources=resources or None)
+    except ValueError as exc:
+        raise UsageError(f"--resources: {exc}") from None
     if args.output is None:
         sys.stdout.write(source)
     else:
@@ -187,6 +213,13 @@ def add_models_parser(sub: argparse._SubParsersAction[Any]) -> None:
                    help="write the module here (default: standard output)")
     p.add_argument("--descriptions", action="store_true",
                    help="keep the descriptions (left out by default to save flash)")
+    p.add_argument("--strip-names", action="store_true",
+                   help="leave out object and resource names and URNs (read back as \"\"; "
+                        "saves a device's RAM)")
+    p.add_argument("--resources", action="append", type=_resource_list,
+                   metavar="OID:RID,RID,...",
+                   help="keep only these resources of object OID, and its mandatory ones "
+                        "(which are always kept); repeatable, one per object")
     common(p)
     p.set_defaults(func=cmd_models_compile, prog=p.prog)
 

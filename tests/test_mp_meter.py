@@ -17,9 +17,15 @@ from pathlib import Path
 import pytest
 
 from lwm2m_client import mptools
-from lwm2m_client.core.content import CF_LINK, CF_LWM2M_CBOR, CF_SENML_CBOR, CF_SENML_JSON
-from lwm2m_client.core.content import CF_TEXT, CF_TLV
-from lwm2m_client.server import LwM2MServer
+from lwm2m_client.core.content import (
+    CF_LINK,
+    CF_LWM2M_CBOR,
+    CF_SENML_CBOR,
+    CF_SENML_JSON,
+    CF_TEXT,
+    CF_TLV,
+)
+from lwm2m_client.server import LwM2MServer, LwM2MServerError
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIX = ROOT / ".mp" / "unix"
@@ -42,7 +48,7 @@ def lib_dir(kind: str, tmp_path: Path) -> str:
     """MICROPYPATH for the run: a lib folder of .py or .mpy files, or nothing beyond
     the frozen modules."""
     if kind == "frozen":
-        return str(tmp_path)  # the firmware holds lwm2m_client
+        return ".frozen"  # the firmware holds lwm2m_client
     out = tmp_path / "lib"
     mptools.build_lib(out, mpy=kind == "mpy")
     return str(out)
@@ -134,3 +140,55 @@ async def test_mp_meter_usage_error_is_one_line(tmp_path):
     code = await meter.finish()
     lines = meter.output.decode().strip().splitlines()
     assert code != 0 and len(lines) == 1 and lines[0].startswith("usage: mp_meter.py")
+
+
+async def test_small_fragmented_heap_gets_errors_not_a_crash(tmp_path):
+    # A 32-bit meter from .mpy in a small heap; the server makes the meter fill its
+    # heap (Execute /3/0/4 in tests/mp/unix_oom_meter.py), reads, frees (/3/0/5), reads.
+    binary = micropython("std32")
+    lib = lib_dir("mpy", tmp_path)
+    ep = "mp-oom"
+    script = ROOT / "tests" / "mp" / "unix_oom_meter.py"
+    async with LwM2MServer(request_timeout=3) as server:
+        proc = await asyncio.create_subprocess_exec(
+            str(binary), "-X", "heapsize=256k", str(script), "--server", server.uri,
+            "--endpoint", ep, "--formats", "senml-json,tlv", "--block-size", "1024",
+            cwd=str(ROOT), env={"MICROPYPATH": f"{lib}:{ROOT / 'examples'}"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        meter = Meter(proc)
+        try:
+            await server.wait_registered(ep, timeout=15)
+            assert (await server.read(ep, "/10243/0", format=CF_SENML_JSON)).ok
+            # Fill the heap: the handler runs before the answer is made, so the answer
+            # itself may already find no room (5.00); either way the meter goes on.
+            assert (await server.execute(ep, "/3/0/4")).code in ("2.04", "5.00")
+            # A Read may still fit (buffers are made at start) or not (5.00). A Write of
+            # a 250-character Package URI needs a string of that size: it is refused
+            # with an error code, or goes unanswered.
+            reading = await server.read(ep, "/10243/0", format=CF_TLV)
+            assert reading.code in ("2.05", "5.00")
+            uri = "coap://firmware.example/" + "x" * 226
+            refused = []
+            for _ in range(2):
+                try:
+                    answer = await server.write(ep, "/5/0/1", uri, format=CF_TLV)
+                except LwM2MServerError:
+                    continue  # no answer at all is allowed too: CoAP retries
+                assert answer.code in ("4.13", "5.00"), answer  # never a false 2.04
+                refused.append(answer.code)
+            assert refused, "under pressure the meter answered no Write at all"
+            assert (await server.execute(ep, "/3/0/5")).ok  # free it
+            assert (await server.write(ep, "/5/0/1", uri, format=CF_TLV)).ok
+            assert (await server.read(ep, "/5/0/1", format=CF_TLV)).value == uri
+            after = await server.read(ep, "/10243/0", format=CF_SENML_JSON)
+            assert after.ok and 220.0 < after.values[(10243, 0, 4)] < 240.0
+            proc.send_signal(signal.SIGINT)
+            await server.wait_deregistered(ep, timeout=10)
+            assert await meter.finish() == 0
+            out = meter.output.decode(errors="replace")
+            assert "filled" in out and "freed" in out, out
+        except BaseException:
+            meter.kill()
+            await meter.finish()
+            print(meter.output.decode(errors="replace"))
+            raise

@@ -10,8 +10,12 @@
 One socket serves every server account: the core's requests go out from it and the
 servers' requests come in on it, so a server reaches the client at the address it
 registered from (Transport 1.1 section 6.4.3). Each wake-up reads the clock once, feeds
-the core what arrived, fires its timer when due and sends what it wants sent (DESIGN of
-the core: bytes and time in, bytes, deadlines and events out).
+the core what arrived, fires its timer when due and sends what it wants sent.
+
+With one server account (a meter's usual case) the socket is connected to that server:
+the network stack then drops datagrams from anyone else (only a registered server is
+answered, Core 1.1 section 6.3), and datagrams are read into one receive buffer made at
+start, so a full heap cannot stop the meter from hearing its server.
 """
 
 import select
@@ -41,10 +45,17 @@ def resolve(uri):
         raise MpClientError("%s: cannot resolve %s (%s)" % (uri, host, exc))
     if not infos:
         raise MpClientError("%s: %s has no address" % (uri, host))
+    best = infos[0]
     for info in infos:
         if info[0] == socket.AF_INET:  # IPv4 first: what most meters' networks carry
-            return info[0], info[-1]
-    return infos[0][0], infos[0][-1]
+            best = info
+            break
+    addr = best[-1]
+    if type(addr) is bytearray:
+        # The unix port gives a raw sockaddr as a bytearray (recvfrom gives bytes): the
+        # core keys its tables by address, and a bytearray has no hash.
+        addr = bytes(addr)
+    return best[0], addr
 
 
 class MpClient:
@@ -65,6 +76,8 @@ class MpClient:
         self.sock = None
         self._poller = None
         self._running = False
+        self._peer = None  # the one server's address when the socket is connected
+        self._rx = None
         self.dropped = 0  # datagrams lost to a full heap or a socket error
 
     def __repr__(self):
@@ -74,7 +87,8 @@ class MpClient:
     def start(self):
         """Resolve every account's server URI, bind the socket and start registering."""
         family = socket.AF_INET
-        for ssid, uri, addr in self.core.accounts():
+        accounts = self.core.accounts()
+        for ssid, uri, addr in accounts:
             if addr is None:
                 family, addr = resolve(uri)
                 self.core.set_address(ssid, addr)
@@ -82,6 +96,10 @@ class MpClient:
         wildcard = "::" if family != socket.AF_INET else "0.0.0.0"
         sock.bind(socket.getaddrinfo(wildcard, self.local_port)[0][-1])
         sock.setblocking(False)
+        if len(accounts) == 1:
+            self._peer = self.core.accounts()[0][2]
+            sock.connect(self._peer)
+            self._rx = bytearray(self.core.config.message_size)
         self.sock = sock
         self._poller = select.poll()
         self._poller.register(sock, select.POLLIN)
@@ -155,7 +173,13 @@ class MpClient:
         size = self.core.config.message_size
         while True:
             try:
-                data, addr = self.sock.recvfrom(size)
+                if self._peer is not None:
+                    n = self.sock.readinto(self._rx)
+                    if n is None:
+                        return  # nothing more to read
+                    data, addr = memoryview(self._rx)[:n], self._peer
+                else:
+                    data, addr = self.sock.recvfrom(size)
             except OSError as exc:
                 if exc.args and exc.args[0] in _WOULD_BLOCK:
                     return
@@ -169,7 +193,10 @@ class MpClient:
     def _flush(self):
         for data, addr in self.core.datagrams_to_send():
             try:
-                self.sock.sendto(data, addr)
+                if addr == self._peer:
+                    self.sock.send(data)
+                else:
+                    self.sock.sendto(data, addr)
             except OSError:
                 self.dropped += 1  # CoAP retransmission recovers a lost datagram
         while True:

@@ -3,6 +3,9 @@
 Spec vectors (LWM2M-FACTS section 11) byte for byte, and a few round trips.
 """
 
+from struct import unpack
+
+from mpcheck import raises
 from spec_vectors import (
     COMPOSITE_LWM2M_CBOR_HEX,
     COMPOSITE_RECORDS,
@@ -22,6 +25,7 @@ from lwm2m_client.core.content import (
     senml_cbor,
     senml_json,
 )
+from lwm2m_client.core.content.floats import SINGLE
 from lwm2m_client.core.dm.types import (
     T_BOOLEAN,
     T_FLOAT,
@@ -49,6 +53,38 @@ def _encode(mod, records, base, size=512):
 
 def _pairs(records):
     return [(r[0], r[2]) for r in records]
+
+
+def _f32(hexed):
+    """The float whose IEEE-754 binary32 bits are ``hexed``: exact on every build."""
+    return unpack(">f", bytes.fromhex(hexed))[0]
+
+
+def _same(a, b):
+    # Equal floats with the same sign, so -0.0 is not 0.0.
+    return a == b and str(a)[:1] == str(b)[:1]
+
+
+# (value on a single-precision build as binary32 bits, its literal on a double build,
+#  shortest text (the same on both), CBOR on a single build, CBOR on a double build).
+# A single-precision build writes every float as a half or a single; a double build writes
+# the shortest of half, single, double that keeps the exact value.
+FLOAT_CASES = (
+    ("4366199A", 230.1, "230.1", "FA4366199A", "FB406CC33333333333"),
+    ("3DCCCCCD", 0.1, "0.1", "FA3DCCCCCD", "FB3FB999999999999A"),
+    ("33D6BF95", 1e-7, "1e-07", "FA33D6BF95", "FB3E7AD7F29ABCAF48"),
+    ("7F7FC99E", 3.4e38, "3.4e+38", "FA7F7FC99E", "FB47EFF933C78CDFAD"),
+    ("80000000", -0.0, "-0.0", "F98000", "F98000"),
+    ("41B40000", 22.5, "22.5", "F94DA0", "F94DA0"),
+    ("C0D00000", -6.5, "-6.5", "F9C680", "F9C680"),
+)
+
+
+def _float_case(case):
+    """``(value, text, cbor hex)`` of a FLOAT_CASES row for the running build."""
+    if SINGLE:
+        return _f32(case[0]), case[2], case[3]
+    return case[1], case[2], case[4]
 
 
 def test_senml_cbor_device_vector():
@@ -85,11 +121,120 @@ def test_buffer_one_byte_short():
 
 def test_float_widths():
     buf = bytearray(9)
-    for value, hexed in ((1.5, "F93E00"), (0.0, "F90000"), (100000.0, "FA47C35000"),
-                         (1.1, "FB3FF199999999999A"), (-4.0, "F9C400")):
+    cases = [(1.5, "F93E00"), (0.0, "F90000"), (100000.0, "FA47C35000"), (-4.0, "F9C400"),
+             (2.0 ** -24, "F90001"), (65504.0, "F97BFF"), (float("inf"), "F97C00"),
+             (float("-inf"), "F9FC00"),
+             # A value a single holds exactly is a 4-byte float on every build.
+             (_f32("3F8CCCCD"), "FA3F8CCCCD"), (_f32("00000001"), "FA00000001"),
+             (_f32("7F7FFFFF"), "FA7F7FFFFF"), (_f32("3EAAAAAB"), "FA3EAAAAAB")]
+    if SINGLE:
+        # Every float is a single here: 1.1 is the single nearest to it, 4 bytes.
+        cases.append((1.1, "FA3F8CCCCD"))
+    else:
+        cases += [(1.1, "FB3FF199999999999A"), (2.0 ** -1074, "FB0000000000000001"),
+                  (1e300, "FB7E37E43C8800759C")]
+    for value, hexed in cases:
         n = cbor.write_float(buf, 0, value)
         assert bytes(buf[:n]) == _hex(hexed), value
-        assert cbor.loads(buf[:n]) == value
+        assert _same(cbor.loads(buf[:n]), value), value
+    n = cbor.write_float(buf, 0, float("nan"))
+    assert bytes(buf[:n]) == _hex("F97E00")
+    nan = cbor.loads(buf[:n])
+    assert nan != nan
+
+
+def test_float_writer_needs_room_only_for_the_item():
+    # A half fits in 3 bytes, a single in 5; BufferFull otherwise.
+    assert cbor.write_float(bytearray(3), 0, 1.5) == 3
+    assert cbor.write_float(bytearray(5), 0, 100000.0) == 5
+    assert raises(BufferFull, cbor.write_float, bytearray(4), 0, 100000.0)
+    assert raises(BufferFull, cbor.write_float, bytearray(2), 0, 1.5)
+    if not SINGLE:
+        assert raises(BufferFull, cbor.write_float, bytearray(8), 0, 0.1)
+
+
+def test_cbor_reader_takes_every_float_width():
+    for hexed in ("F93E00", "FA3FC00000", "FB3FF8000000000000"):
+        assert cbor.loads(_hex(hexed)) == 1.5
+    assert cbor.loads(_hex("FA3F8CCCCD")) == _f32("3F8CCCCD")
+    assert cbor.loads(_hex("FB7FF0000000000000")) == float("inf")
+    assert cbor.loads(_hex("F90001")) == 2.0 ** -24
+    if SINGLE:
+        # A double becomes the nearest single: 1.1 -> 0x3F8CCCCD, 1/3 -> 0x3EAAAAAB,
+        # 2.5e-300 -> 0.0; beyond the single range it is refused.
+        assert cbor.loads(_hex("FB3FF199999999999A")) == _f32("3F8CCCCD")
+        assert cbor.loads(_hex("FB3FD5555555555555")) == _f32("3EAAAAAB")
+        assert cbor.loads(_hex("FB01BAC9A7B3B7302F")) == 0.0
+        assert raises(DecodeError, cbor.loads, _hex("FB7E37E43C8800759C"))
+        assert raises(DecodeError, cbor.loads, _hex("FB47EFFFFFF0000000"))  # 2**128
+    else:
+        assert cbor.loads(_hex("FB3FF199999999999A")) == 1.1
+        assert cbor.loads(_hex("FB01BAC9A7B3B7302F")) == 2.5e-300
+        assert cbor.loads(_hex("FB7E37E43C8800759C")) == 1e300
+
+
+def test_floats_in_senml_and_lwm2m_formats():
+    for case in FLOAT_CASES:
+        value, text, cbor_hex = _float_case(case)
+        rec = [((3, 0, 1), T_FLOAT, value)]
+        js = _encode(senml_json, rec, (3, 0, 1))
+        assert js == ('[{"bn":"/3/0/1","v":%s}]' % text).encode(), js
+        assert _same(senml_json.decode(js)[0][1], value), js
+        data = _encode(senml_cbor, rec, (3, 0, 1))
+        assert data == _hex("81A221662F332F302F3102" + cbor_hex), data
+        assert _same(senml_cbor.decode(data)[0][1], value), data
+        # The fast path of an instance read ({n: "<rid>", v: float} under bn "/3/0/").
+        two = [((3, 0, 1), T_FLOAT, value), ((3, 0, 12), T_FLOAT, value)]
+        data = _encode(senml_cbor, two, (3, 0))
+        assert data == _hex("82A321652F332F302F00613102" + cbor_hex
+                            + "A20062313202" + cbor_hex), data
+        data = _encode(lwm2m_cbor, rec, (3, 0, 1))
+        assert data == _hex("A183030001" + cbor_hex), data
+        assert _same(lwm2m_cbor.decode(data)[0][1], value), data
+        data = _encode(cbor_single, rec, (3, 0, 1))
+        assert data == _hex(cbor_hex), data
+        assert _same(cbor_single.decode(data, (3, 0, 1))[0][1], value)
+        data = _encode(lwm2m_json, rec, (3, 0, 1))
+        assert data == ('{"bn":"/3/0/1","e":[{"v":%s}]}' % text).encode(), data
+        assert _same(lwm2m_json.decode(data)[0][1], value), data
+
+
+def test_float_text_at_the_ends_of_the_range():
+    # Values a single holds exactly: 4 bytes in CBOR on both builds, while the text is
+    # the shortest for the build's precision.
+    cases = (
+        ("7F7FFFFF", "3.4028235e+38", "3.4028234663852886e+38"),  # largest single
+        ("00800000", "1.1754944e-38", "1.1754943508222875e-38"),  # smallest normal
+        ("00000001", "1e-45", "1.401298464324817e-45"),  # smallest subnormal
+        ("4CEB79A3", "123456790.0", "123456792.0"),
+        ("4B800000", "16777216.0", "16777216.0"),
+    )
+    for bits, single_text, double_text in cases:
+        value = _f32(bits)
+        text = single_text if SINGLE else double_text
+        data = _encode(senml_json, [((3, 0, 1), T_FLOAT, value)], (3, 0, 1))
+        assert data == ('[{"bn":"/3/0/1","v":%s}]' % text).encode(), data
+        assert senml_json.decode(data)[0][1] == value, data
+        data = _encode(senml_cbor, [((3, 0, 1), T_FLOAT, value)], (3, 0, 1))
+        assert data == _hex("81A221662F332F302F3102FA" + bits), data
+    if not SINGLE:
+        for value, text in ((1e300, "1e+300"), (2.0 ** -1074, "5e-324"),
+                            (1.7976931348623157e308, "1.7976931348623157e+308")):
+            data = _encode(senml_json, [((3, 0, 1), T_FLOAT, value)], (3, 0, 1))
+            assert data == ('[{"bn":"/3/0/1","v":%s}]' % text).encode(), data
+
+
+def test_json_numbers_at_the_build_precision():
+    # What a double-precision server prints for the single 230.1 reads back as it.
+    long = b'[{"n":"/3/0/1","v":230.10000610351562}]'
+    got = senml_json.decode(long)[0][1]
+    assert got == (_f32("4366199A") if SINGLE else 230.10000610351562)
+    big = b'[{"n":"/3/0/1","v":1e300}]'
+    if SINGLE:
+        assert raises(DecodeError, senml_json.decode, big)
+        assert senml_json.decode(b'[{"n":"/3/0/1","v":2.5e-300}]')[0][1] == 0.0
+    else:
+        assert senml_json.decode(big)[0][1] == 1e300
 
 
 def test_reader_rejects_huge_count():

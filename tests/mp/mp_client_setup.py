@@ -140,6 +140,24 @@ def test_device():
     assert tree.drain_changes() == [(3, 0, 13)]
 
 
+def test_device_clock_epoch():
+    # time.time() counts from 2000 on ESP32, STM32, ESP8266; /3/0/13 is Unix time.
+    assert setup.EPOCH_2000_OFFSET == 946684800
+    tree = _tree()
+    setup.add_device(tree, "ACME", "M", "S1", "1.0", clock=lambda: 753315200, epoch=2000)
+    assert tree.get((3, 0, 13)) == 1700000000
+    tree.drain_changes()
+    setup.refresh_device_time(tree, 753315260, epoch=2000)
+    assert tree.get((3, 0, 13)) == 1700000060
+    setup.refresh_device_time(tree, 1700000120)
+    assert tree.get((3, 0, 13)) == 1700000120
+    assert tree.drain_changes() == [(3, 0, 13)]
+    assert setup.unix_time(0, 2000) == 946684800 and setup.unix_time(5) == 5
+    for bad in (1980, "2000", None):
+        assert raises(UsageError, setup.refresh_device_time, tree, 0, bad)
+        assert raises(UsageError, setup.add_device, _tree(), "A", "M", "S", "1", epoch=bad)
+
+
 def test_connectivity():
     tree = _tree()
     setup.add_connectivity(tree, bearer=setup.BEARER_NB_IOT, signal=-101,

@@ -1,12 +1,16 @@
-"""Core basics under MicroPython and CPython: errors, buffer, dm.types, dm.path, dm.model.
+"""Core basics under MicroPython and CPython: errors, buffer, dm.types, dm.path, dm.model,
+content.floats.
 
 A plain script (no pytest): tests/mp/run_mp.mjs and tests/test_micropython.py call every
 top-level ``test_*`` function.
 """
 
+from struct import pack, unpack
+
 from mpcheck import raises
 
 from lwm2m_client.core import buffer, errors
+from lwm2m_client.core.content import floats
 from lwm2m_client.core.dm import model, path, types
 
 # errors.py
@@ -282,3 +286,71 @@ def test_resource_and_object_definitions():
     assert empty.resources == {} and empty.multiple and not empty.mandatory
     # Each definition gets its own resource dict, never a shared default.
     assert model.ObjectDef(11, "Other").resources is not empty.resources
+
+
+# content/floats.py
+
+
+def _f32(hexed):
+    return unpack(">f", bytes.fromhex(hexed))[0]
+
+
+def test_float_precision_is_detected_from_the_mantissa():
+    assert floats.SINGLE == ((1.0 + 2.0 ** -30) == 1.0)
+    assert floats.SINGLE == (_f32("3DCCCCCD") == 0.1)  # 0.1 is a single only there
+    assert floats.fits_single(_f32("3EAAAAAB")) and floats.fits_single(-0.0)
+    assert floats.fits_single(0.1) == floats.SINGLE
+    assert floats.fits_single(float("inf"))
+
+
+def test_shortest_text_of_singles_is_the_same_on_every_build():
+    # From the bits with integer arithmetic, so a double build gives the same text.
+    for bits, text in (("4366199A", "230.1"), ("3DCCCCCD", "0.1"), ("33D6BF95", "1e-07"),
+                       ("7F7FC99E", "3.4e+38"), ("80000000", "-0.0"), ("00000000", "0.0"),
+                       ("3EAAAAAB", "0.33333334"), ("7F7FFFFF", "3.4028235e+38"),
+                       ("00800000", "1.1754944e-38"), ("007FFFFF", "1.1754942e-38"),
+                       ("00000001", "1e-45"), ("4CEB79A3", "123456790.0"),
+                       ("4B800000", "16777216.0"), ("49742400", "1000000.0"),
+                       ("38D1B717", "0.0001"), ("3727C5AC", "1e-05"),
+                       ("5A0E1BCA", "1e+16"), ("0F800000", "1.2621775e-29"),
+                       ("7F800000", "inf"), ("FF800000", "-inf"), ("7FC00000", "nan")):
+        assert floats.shortest_text(_f32(bits), True) == text, (bits, text)
+    # The single 230.1 as a double: what a double-precision peer prints for it.
+    assert floats.shortest_text(_f32("4366199A"), False) == "230.10000610351562"
+
+
+def test_shortest_text_of_doubles():
+    assert floats.shortest_text(-0.0, False) == "-0.0"
+    if floats.SINGLE:
+        assert floats.float_text(0.1) == "0.1" and floats.float_text(1 / 3) == "0.33333334"
+        return
+    for value, text in ((0.1, "0.1"), (1 / 3, "0.3333333333333333"), (556.416, "556.416"),
+                        (2.0 ** -1074, "5e-324"), (1e16, "1e+16"), (1e15, "1000000000000000.0"),
+                        (1.7976931348623157e308, "1.7976931348623157e+308"),
+                        (2.2250738585072014e-308, "2.2250738585072014e-308"),
+                        (123456789.125, "123456789.125"), (-2.5e-300, "-2.5e-300")):
+        assert floats.shortest_text(value, False) == text, text
+        assert floats.float_text(value) == text, text
+
+
+def test_parse_decimal_rounds_to_the_nearest_float():
+    for text, bits, literal in (("230.1", "4366199A", 230.1), ("-0.0", "80000000", -0.0),
+                                (".5", "3F000000", 0.5), ("5.", "40A00000", 5.0),
+                                ("1E2", "42C80000", 100.0), ("0.1e+1", "3F800000", 1.0)):
+        got = floats.parse_decimal(text)
+        assert got == (_f32(bits) if floats.SINGLE else literal), text
+    assert str(floats.parse_decimal("-0.0")) == "-0.0"
+    if not floats.SINGLE:
+        assert floats.parse_decimal("230.10000610351562") == 230.10000610351562
+        return
+    # Exact where the interpreter's float() is not (see content/floats.py).
+    for text, bits in (("230.10000610351562", "4366199A"), ("6.667e-11", "2E929BE0"),
+                       ("3.4028234e+38", "7F7FFFFF"), ("3.4028235677973366e38", "7F7FFFFF"),
+                       # Halfway above the largest single: ties to even, up to inf.
+                       ("340282356779733661637539395458142568448", "7F800000"),
+                       ("1e-45", "00000001"), ("7.006492321624085e-46", "00000000"),
+                       ("7.0064923216240862e-46", "00000001"), ("16777217", "4B800000"),
+                       ("16777219", "4B800002"), ("1.17549428e-38", "007FFFFF"),
+                       ("1" + "0" * 130 + "1e-170", "000AE398"), ("1e39", "7F800000"),
+                       ("0." + "0" * 60 + "1", "00000000"), ("-1e-300", "80000000")):
+        assert pack(">f", floats.parse_decimal(text)) == bytes.fromhex(bits), text

@@ -3,6 +3,8 @@
 Plain script: every top-level ``test_*`` function is run by tests/test_micropython.py.
 """
 
+from struct import unpack
+
 from mpcheck import raises
 from spec_vectors import (
     DEVICE_TLV_HEX,
@@ -14,6 +16,7 @@ from spec_vectors import (
 )
 
 from lwm2m_client.core.content import b64, link, opaque, text, tlv
+from lwm2m_client.core.content.floats import SINGLE
 from lwm2m_client.core.dm.types import (
     T_BOOLEAN,
     T_FLOAT,
@@ -30,6 +33,21 @@ from lwm2m_client.core.errors import BufferFull, DecodeError, NotAcceptable
 DEVICE = bytes.fromhex(DEVICE_TLV_HEX)
 OBJ66 = bytes.fromhex(OBJ66_TLV_HEX)
 OBJ66_TYPES = {0: T_STRING, 1: T_STRING, 2: T_OBJLNK}
+
+
+def f32(hexed):
+    """The float whose IEEE-754 binary32 bits are ``hexed``: exact on every build."""
+    return unpack(">f", bytes.fromhex(hexed))[0]
+
+
+# 6.667e-11, the spec's plain-text Float example. A single build's float() and literals
+# land one unit off the nearest single for it, so that is taken from its bits there.
+SMALL = f32("2E929BE0") if SINGLE else 6.667e-11
+
+
+def same(a, b):
+    # Equal floats with the same sign, so -0.0 is not 0.0.
+    return a == b and str(a)[:1] == str(b)[:1]
 
 
 def device_type(path):
@@ -74,9 +92,15 @@ def test_tlv_single_values_and_widths():
         (T_UNSIGNED, (1 << 64) - 1, "C80508FFFFFFFFFFFFFFFF"),
         (T_BOOLEAN, True, "C10501"),
         (T_FLOAT, 22.5, "C40541B40000"),
-        (T_FLOAT, 1 / 3, "C805083FD5555555555555"),
+        # The single nearest 1/3 is a 4-byte float on every build.
+        (T_FLOAT, f32("3EAAAAAB"), "C4053EAAAAAB"),
         (T_OPAQUE, b"\x00\xff", "C20500FF"),
     ]
+    if SINGLE:
+        # Every float is a single here, and a single always fits in 4 bytes.
+        cases.append((T_FLOAT, 1 / 3, "C4053EAAAAAB"))
+    else:
+        cases.append((T_FLOAT, 1 / 3, "C805083FD5555555555555"))
     buf = bytearray(16)
     for typ, value, wire in cases:
         n = tlv.encode_into(buf, [((9, 0, 5), typ, value)], (9, 0, 5))
@@ -110,7 +134,7 @@ def test_plain_text_vectors():
         (T_BOOLEAN, True, b"1"),
         (T_OPAQUE, b"\x01\x02\x03\x04\x05", b"AQIDBAU="),
         (T_OBJLNK, Objlnk(66, 0), b"66:0"),
-        (T_FLOAT, 6.667e-11, b"6.667e-11"),
+        (T_FLOAT, SMALL, b"6.667e-11"),
         (T_STRING, "\u00e9", b"\xc3\xa9"),
     ]
     buf = bytearray(32)
@@ -119,16 +143,93 @@ def test_plain_text_vectors():
         assert bytes(buf[:n]) == wire, wire
         assert text.decode(wire, (3, 0, 1), lambda p, t=typ: t) == [((3, 0, 1), value)]
     value = text.decode(b"0.00000000006667", (3, 0, 1), lambda p: T_FLOAT)[0][1]
-    assert value == 6.667e-11
+    assert value == SMALL
     assert raises(DecodeError, text.decode, b"1_000", (3, 0, 1), lambda p: T_INTEGER)
     assert raises(NotAcceptable, text.encode_into, buf, [], (3, 0))
 
 
 def test_float_text_round_trip():
     buf = bytearray(32)
-    for value in (0.1, 1 / 3, -2.5e-300, 1.7976931348623157e308, 123456789.125):
+    values = [0.1, 1 / 3, 123456789.125, -0.0, 230.1, 1e-7, 3.4e38, f32("7F7FFFFF"),
+              f32("00800000"), f32("007FFFFF"), f32("00000001"), f32("80000001"),
+              f32("7F7FFFFE"), f32("0B000000")]
+    if not SINGLE:
+        values += [-2.5e-300, 1.7976931348623157e308, 2.0 ** -1074, 556.416]
+    for value in values:
         n = text.encode_into(buf, [((3, 0, 1), T_FLOAT, value)], (3, 0, 1))
-        assert text.decode(buf[:n], (3, 0, 1), lambda p: T_FLOAT)[0][1] == value
+        assert same(text.decode(buf[:n], (3, 0, 1), lambda p: T_FLOAT)[0][1], value), value
+
+
+# (value on a single-precision build as binary32 bits, its literal on a double build,
+#  plain text (the same on both), TLV value on a single build, TLV value on a double build).
+FLOAT_CASES = (
+    ("4366199A", 230.1, b"230.1", "4366199A", "406CC33333333333"),
+    ("3DCCCCCD", 0.1, b"0.1", "3DCCCCCD", "3FB999999999999A"),
+    ("33D6BF95", 1e-7, b"1e-07", "33D6BF95", "3E7AD7F29ABCAF48"),
+    ("7F7FC99E", 3.4e38, b"3.4e+38", "7F7FC99E", "47EFF933C78CDFAD"),
+    ("80000000", -0.0, b"-0.0", "80000000", "80000000"),
+    ("C2C80000", -100.0, b"-100.0", "C2C80000", "C2C80000"),
+    ("4B800000", 16777216.0, b"16777216.0", "4B800000", "4B800000"),
+)
+
+
+def test_floats_as_text_and_tlv():
+    buf = bytearray(16)
+    for bits, literal, wire, tlv_single, tlv_double in FLOAT_CASES:
+        value = f32(bits) if SINGLE else literal
+        rec = [((3, 0, 1), T_FLOAT, value)]
+        n = text.encode_into(buf, rec, (3, 0, 1))
+        assert bytes(buf[:n]) == wire, (wire, bytes(buf[:n]))
+        assert same(text.decode(wire, (3, 0, 1), lambda p: T_FLOAT)[0][1], value), wire
+        hexed = tlv_single if SINGLE else tlv_double
+        head = "C401" if len(hexed) == 8 else "C80108"
+        n = tlv.encode_into(buf, rec, (3, 0, 1))
+        assert bytes(buf[:n]) == bytes.fromhex(head + hexed), (wire, bytes(buf[:n]))
+        assert same(tlv.decode(buf[:n], (3, 0, 1), lambda p: T_FLOAT)[0][1], value), wire
+
+
+def test_float_text_at_the_ends_of_the_range():
+    # Exact singles: the text is the shortest at the build's precision.
+    cases = (
+        ("7F7FFFFF", b"3.4028235e+38", b"3.4028234663852886e+38"),
+        ("00800000", b"1.1754944e-38", b"1.1754943508222875e-38"),
+        ("00000001", b"1e-45", b"1.401298464324817e-45"),
+        ("3EAAAAAB", b"0.33333334", b"0.3333333432674408"),
+        ("4CEB79A3", b"123456790.0", b"123456792.0"),
+    )
+    buf = bytearray(32)
+    for bits, single_text, double_text in cases:
+        n = text.encode_into(buf, [((3, 0, 1), T_FLOAT, f32(bits))], (3, 0, 1))
+        assert bytes(buf[:n]) == (single_text if SINGLE else double_text), bytes(buf[:n])
+    if not SINGLE:
+        for value, wire in ((1e300, b"1e+300"), (2.0 ** -1074, b"5e-324"),
+                            (-2.5e-300, b"-2.5e-300"), (556.416, b"556.416")):
+            n = text.encode_into(buf, [((3, 0, 1), T_FLOAT, value)], (3, 0, 1))
+            assert bytes(buf[:n]) == wire, bytes(buf[:n])
+
+
+def test_float_decoders_at_the_build_precision():
+    def as_float(p):
+        return T_FLOAT
+
+    # An 8-byte TLV float and long text: the nearest single on a single build.
+    third = bytes.fromhex("C801083FD5555555555555")
+    got = tlv.decode(third, (3, 0, 1), as_float)[0][1]
+    assert got == (f32("3EAAAAAB") if SINGLE else 1 / 3)
+    long = text.decode(b"230.10000610351562", (3, 0, 1), as_float)[0][1]
+    assert long == (f32("4366199A") if SINGLE else 230.10000610351562)
+    tiny = tlv.decode(bytes.fromhex("C8010801BAC9A7B3B7302F"), (3, 0, 1), as_float)[0][1]
+    assert tiny == (0.0 if SINGLE else 2.5e-300)
+    assert tlv.decode(bytes.fromhex("C4017F800000"), (3, 0, 1), as_float)[0][1] == float("inf")
+    big_tlv = bytes.fromhex("C801087E37E43C8800759C")  # 1e300
+    if SINGLE:
+        assert raises(DecodeError, tlv.decode, big_tlv, (3, 0, 1), as_float)
+        assert raises(DecodeError, text.decode, b"1e39", (3, 0, 1), as_float)
+        assert text.decode(b"3.4028235e38", (3, 0, 1), as_float)[0][1] == f32("7F7FFFFF")
+        assert text.decode(b"1e-46", (3, 0, 1), as_float)[0][1] == 0.0
+    else:
+        assert tlv.decode(big_tlv, (3, 0, 1), as_float)[0][1] == 1e300
+        assert text.decode(b"1e39", (3, 0, 1), as_float)[0][1] == 1e39
 
 
 def test_opaque_and_base64():
@@ -160,3 +261,17 @@ def test_link_format():
     ]
     assert link.decode_links('</1>;ver="1.1";q="a,b"') == [("/1", {"ver": "1.1", "q": "a,b"})]
     assert raises(DecodeError, link.decode_links, "</1>;a=")
+
+
+def test_link_format_float_attributes():
+    # gt/lt/st values are written as the shortest text at the build's precision.
+    out = bytearray(96)
+    third = f32("3EAAAAAB")
+    value = f32("4366199A") if SINGLE else 230.1
+    n = link.encode_links(out, [((3, 0, 7), [("gt", value), ("lt", -0.5), ("st", third)]),
+                                ((3, 0, 8), [("st", 1e-7), ("gt", f32("7F7FFFFF"))])])
+    wire = (b"</3/0/7>;gt=230.1;lt=-0.5;st="
+            + (b"0.33333334" if SINGLE else b"0.3333333432674408")
+            + b",</3/0/8>;st=1e-07;gt="
+            + (b"3.4028235e+38" if SINGLE else b"3.4028234663852886e+38"))
+    assert bytes(out[:n]) == wire, bytes(out[:n])

@@ -26,7 +26,6 @@ spec wants (Core 1.1 section 6.2.2, E.2).
 from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.client import registration as reg_fsm
 from lwm2m_client.core.client.accounts import has_bootstrap_account, new_account, read_accounts
-from lwm2m_client.core.client.attributes import AttributeStore
 from lwm2m_client.core.client.dm_handler import DMHandler
 from lwm2m_client.core.client.links import register_links
 from lwm2m_client.core.client.setup import server_params
@@ -58,6 +57,14 @@ def _accept_execute(path, args):
     return None
 
 
+def _internal_error():
+    """A 5.00 response, or None when not even that fits the heap."""
+    try:
+        return m.Message(code=m.INTERNAL_SERVER_ERROR)
+    except MemoryError:
+        return None
+
+
 class _Pending:
     """A registration request in flight. ``state`` is the registration state it was sent
     in: an answer that arrives after the state moved on (the 2.04 of an Update overtaken
@@ -74,15 +81,19 @@ class LwM2MClient:
     ``config`` is a :class:`~lwm2m_client.core.client.engine.ClientConfig`, ``tree`` the
     ObjectTree holding ``/0``, ``/1``, ``/3`` and the application's objects, ``rng`` an
     injected source with ``getrandbits`` (registration jitter).
+
+    The body buffer (``config.max_body`` bytes), which answers and the Register object
+    list are encoded into, is allocated here, once: a request never has to find room
+    for it on a fragmented heap.
     """
 
     def __init__(self, config, tree, rng):
         self.config = config
         self.tree = tree
         self.rng = rng
-        self.attributes = AttributeStore()
         self._body = bytearray(config.max_body)
-        self.handler = DMHandler(tree, self.attributes, self._body, config.preferred_format)
+        self.handler = DMHandler(tree, None, self._body, config.preferred_format,
+                                 config.formats)
         self._accounts = []
         self._pending = {}  # key -> _Pending
         self._outbox = []  # (key, msg, addr)
@@ -96,6 +107,11 @@ class LwM2MClient:
 
     def __repr__(self):
         return "<LwM2MClient %s accounts=%d>" % (self.config.endpoint, len(self._accounts))
+
+    @property
+    def attributes(self):
+        """The Write-Attributes store, made by the first request that needs it."""
+        return self.handler.attributes
 
     # -- accounts ------------------------------------------------------------------
 
@@ -211,32 +227,43 @@ class LwM2MClient:
 
         ``payload`` is the whole body when it came in Block1 (default: ``msg.payload``).
         The response's payload may point into the client's body buffer: send (or copy)
-        it before the next call into the client."""
+        it before the next call into the client.
+
+        A MemoryError on the way (a small or fragmented heap) does not escape: before the
+        operation took effect it is answered 5.00 (4.13 when the request body's values
+        are what does not fit), or None when not even a 5.00 can be made; after, the
+        answer stands and only the event or follow-up (an Update) is lost."""
         account = self._account_at(addr)
         if account is None or not account.registration.is_registered:
             return None
-        reg = account.registration
-        reply = self.handler.handle(msg, account.ssid, reg.version,
-                                    msg.payload if payload is None else payload)
         try:
-            path = msg.uri_path
-        except LwM2MError:
-            path = "?"
-        self._emit(ev.OperationPerformed(account.ssid, reply.op, path,
-                                         m.code_name(reply.code)))
-        response = m.Message(code=reply.code)
-        if reply.cf is not None:
-            response.content_format = reply.cf
-        if reply.location is not None:
-            response.location_path = reply.location
-        if reply.body is not None:
-            response.payload = reply.body
-        if m.code_class(reply.code) == 2 and reply.op not in ("read", "observe",
-                                                              "discover", "read-composite"):
+            reply = self.handler.handle(msg, account.ssid, account.registration.version,
+                                        msg.payload if payload is None else payload)
+            response = m.Message(code=reply.code)
+            if reply.cf is not None:
+                response.content_format = reply.cf
+            if reply.location is not None:
+                response.location_path = reply.location
             if reply.body is not None:
+                response.payload = reply.body
+            changed = m.code_class(reply.code) == 2 and reply.op not in (
+                "read", "observe", "discover", "read-composite")
+            if changed and reply.body is not None:
                 # What follows may encode an Update's object list into the body buffer.
                 response.payload = bytes(reply.body)
-            self._after_operation(account, reply, msg, now_ms)
+        except MemoryError:
+            return _internal_error()
+        try:
+            try:
+                path = msg.uri_path
+            except LwM2MError:
+                path = "?"
+            self._emit(ev.OperationPerformed(account.ssid, reply.op, path,
+                                             m.code_name(reply.code)))
+            if changed:
+                self._after_operation(account, reply, msg, now_ms)
+        except MemoryError:
+            pass  # the operation took effect: its answer must say so
         return response
 
     # -- the client's own requests -----------------------------------------------------
@@ -257,9 +284,17 @@ class LwM2MClient:
 
     def response_received(self, key, msg, now_ms):
         pending = self._pending.pop(key, None)
-        if pending is None or pending.state != pending.account.registration.state:
+        account = None if pending is None else pending.account
+        if account is None or pending.state != account.registration.state:
             return
-        self._outcome(pending.account, msg, now_ms)
+        try:
+            self._outcome(account, msg, now_ms)
+        except MemoryError:
+            # An answer that cannot be processed counts as none: the failure procedure
+            # takes over as after a timeout, rather than waiting for ever.
+            if pending.state == account.registration.state:
+                self._apply(account, account.registration.handle(reg_fsm.EV_TIMEOUT,
+                                                                 now_ms), now_ms)
 
     def request_failed(self, key, now_ms):
         """The request ``key`` got no answer (timeout, Reset, or no room to send it)."""
@@ -328,7 +363,7 @@ class LwM2MClient:
                 raise UsageError("the object list does not fit max_body (%d bytes)" %
                                  self.config.max_body)
             return None
-        return bytes(self._body[:n])
+        return bytes(memoryview(self._body)[:n])
 
     def _outcome(self, account, msg, now_ms):
         reg = account.registration

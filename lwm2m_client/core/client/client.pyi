@@ -11,11 +11,12 @@ class LwM2MClient:
     config: ClientConfig
     tree: ObjectTree
     rng: Rng
-    attributes: AttributeStore
     handler: DMHandler
     events_dropped: int
     started: bool
     def __init__(self, config: ClientConfig, tree: ObjectTree, rng: Rng) -> None: ...
+    @property
+    def attributes(self) -> AttributeStore: ...
     # [(ssid, uri, addr or None)], sorted by SSID.
     def accounts(self) -> list[tuple[int, str, Addr]]: ...
     def set_address(self, ssid: int, addr: Addr, now_ms: int = 0) -> None: ...

@@ -22,14 +22,16 @@ Write-Composite    iPATCH /                     2.04
 
 Observe (GET with Observe=0) is answered as a Read; the response then carries no
 Observe option, which tells the server no observation was set up (RFC 7641 section 3.2).
+
+What only Discover and Write-Attributes need (the link lists, the attribute store) is
+imported by the first such request, and a content format's codec by the first request
+in that format: a meter that is only read loads neither.
 """
 
-from lwm2m_client.core.client import attributes as _attrs
-from lwm2m_client.core.client import links as _links
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
-from lwm2m_client.core.content import CF_LINK, CF_SENML_CBOR, CF_SENML_JSON, formats, link
-from lwm2m_client.core.dm import model
+from lwm2m_client.core.content import CF_LINK, CF_SENML_CBOR, CF_SENML_JSON, formats
+from lwm2m_client.core.dm.model import OP_E
 from lwm2m_client.core.dm.path import path_from_segments
 from lwm2m_client.core.errors import (
     BadRequest,
@@ -40,6 +42,7 @@ from lwm2m_client.core.errors import (
     MethodNotAllowed,
     NotAcceptable,
     NotFound,
+    RequestEntityTooLarge,
     Unauthorized,
     UnsupportedContentFormat,
 )
@@ -73,18 +76,33 @@ class DMHandler:
 
     ``body_buf`` is the fixed buffer responses are encoded into; a response that does
     not fit is a 5.00 (the caller sizes the buffer, block-wise splits what fits).
+    ``formats`` are the content formats served (None: every one the core has); any
+    other is answered 4.06 in Accept and 4.15 in Content-Format, and its codec is never
+    imported. ``attributes`` None makes the store on first use.
+
     An exception that is no LwM2MError (a bug, or an application hook failing) is
     answered 5.00 too; ``strict = True`` lets it propagate instead, so the fuzz tests
-    can tell a bug from a deliberate 5.00.
+    can tell a bug from a deliberate 5.00. MemoryError is no bug but a short heap: it
+    is answered 5.00 whatever ``strict`` says, or 4.13 when the request body's values
+    are what does not fit, and the handler stays usable.
     """
 
     strict = False
 
-    def __init__(self, tree, attributes, body_buf, preferred_format=None):
+    def __init__(self, tree, attributes, body_buf, preferred_format=None, formats=None):
         self.tree = tree
-        self.attributes = attributes
+        self._attributes = attributes
         self.body_buf = body_buf
         self.preferred_format = preferred_format
+        self.formats = formats
+
+    @property
+    def attributes(self):
+        """The Write-Attributes store (an AttributeStore)."""
+        if self._attributes is None:
+            from lwm2m_client.core.client.attributes import AttributeStore
+            self._attributes = AttributeStore()
+        return self._attributes
 
     def op_name(self, msg):
         """The operation a request asks for, named as the spec names it."""
@@ -126,6 +144,9 @@ class DMHandler:
             return Reply(op, InternalServerError.code)
         except LwM2MError as exc:
             return Reply(op, exc.code)
+        except MemoryError:
+            # Checked before ``strict``: a fragmented or small heap is not a bug.
+            return Reply(op, InternalServerError.code)
         except Exception:  # noqa: BLE001 - peer input never crashes the client
             if self.strict:
                 raise
@@ -158,7 +179,8 @@ class DMHandler:
                 # section 6.4.4); before, only instances.
                 raise MethodNotAllowed("Delete needs an instance or resource instance")
             self.tree.delete(path)
-            self.attributes.drop_path(path)
+            if self._attributes is not None:
+                self._attributes.drop_path(path)
             reply = Reply(op, m.DELETED)
             reply.objects_changed = len(path) == 2
             return reply
@@ -184,8 +206,10 @@ class DMHandler:
                 depth = _small_int(q[6:], 3)
             else:
                 raise BadRequest("unknown Discover parameter")
-        found = _links.discover_links(self.tree, self.attributes, ssid, path, depth, version)
-        n = link.encode_links(self.body_buf, found)
+        from lwm2m_client.core.client.links import discover_links
+        from lwm2m_client.core.content.link import encode_links
+        found = discover_links(self.tree, self.attributes, ssid, path, depth, version)
+        n = encode_links(self.body_buf, found)
         return Reply("discover", m.CONTENT, CF_LINK, memoryview(self.body_buf)[:n])
 
     def _write_attributes(self, msg, ssid, path):
@@ -193,7 +217,8 @@ class DMHandler:
             raise MethodNotAllowed("Write-Attributes needs an object or deeper path")
         if not self.tree.has(path):
             raise NotFound("no such object, instance or resource")
-        parsed = _attrs.parse_query(msg.uri_query)
+        from lwm2m_client.core.client.attributes import parse_query
+        parsed = parse_query(msg.uri_query)
         typ = self.tree.type_of(path) if len(path) >= 3 else None
         self.attributes.write(ssid, path, parsed, typ)
         return Reply("write-attributes", m.CHANGED)
@@ -213,7 +238,7 @@ class DMHandler:
         codec = self._request_codec(msg)
         iid = None
         try:
-            items = codec.decode(payload, path, self.tree.type_of)
+            items = self._decode_with(codec, payload, path)
         except DecodeError:
             items = None
         if items:
@@ -231,7 +256,7 @@ class DMHandler:
                                        % oid)
             if iid is None:
                 raise InternalServerError("no free instance ID")
-            items = codec.decode(payload, (oid, iid), self.tree.type_of)
+            items = self._decode_with(codec, payload, (oid, iid))
         iid = self.tree.create(oid, iid, items)
         return Reply("create", m.CREATED, location=[str(oid), str(iid)])
 
@@ -239,31 +264,35 @@ class DMHandler:
         if len(path) != 3:
             raise MethodNotAllowed("Execute targets a resource")
         rdef = self.tree.definition(path[0]).resource(path[2])
-        if rdef is not None and rdef.operations != model.OP_E:
+        if rdef is not None and rdef.operations != OP_E:
             if rdef.multiple and rdef.writable:
                 # POST on a multiple resource is a partial update (Transport 1.2 6.4.4).
                 items = self._decode(msg, payload, path)
                 self.tree.write(path, items, False)
                 return Reply("write", m.CHANGED)
             raise MethodNotAllowed("resource %d is not executable" % path[2])
-        self.tree.execute(path, bytes(payload))
+        self.tree.execute(path, payload)
         return Reply("execute", m.CHANGED)
 
     def _read_composite(self, msg, path, payload, version):
         if path:
             raise MethodNotAllowed("Read-Composite targets the root")
         cf = msg.content_format
-        codec = formats.PATH_LIST_CODECS.get(cf)
+        codec = formats.path_list_codec(cf, self.formats)
         if codec is None:
             raise UnsupportedContentFormat("Read-Composite needs a SenML path list")
+        try:
+            targets = codec.decode_paths(payload)
+        except MemoryError:
+            raise RequestEntityTooLarge("no memory for the path list")
         records = []
-        for target in codec.decode_paths(payload):
+        for target in targets:
             if target and target[0] in PROTECTED_OBJECTS:
                 raise Unauthorized("the Security object is not readable")
             # "/" names every object a server may read (ETS 1.1 int-235).
-            targets = [target] if target else [
+            found = [target] if target else [
                 (oid,) for oid in self.tree.objects() if oid not in PROTECTED_OBJECTS]
-            for one in targets:
+            for one in found:
                 try:
                     records.extend(self.tree.read(one))
                 except (NotFound, MethodNotAllowed):
@@ -281,6 +310,8 @@ class DMHandler:
             out_cf = cf if cf in (CF_SENML_JSON, CF_SENML_CBOR) else CF_SENML_CBOR
         elif out_cf not in formats.HIERARCHICAL:
             raise NotAcceptable("Read-Composite answers in a hierarchical format")
+        if formats.codec(out_cf, self.formats) is None:
+            raise NotAcceptable("content format %d is not supported" % out_cf)
         return Reply("read-composite", m.CONTENT, out_cf, self._encode(out_cf, records, ()))
 
     def _write_composite(self, msg, path, payload):
@@ -299,24 +330,42 @@ class DMHandler:
         cf = msg.content_format
         if cf is None:
             raise BadRequest("a payload needs a Content-Format")
-        codec = formats.codec(cf)
+        codec = formats.codec(cf, self.formats)
         if codec is None:
             raise UnsupportedContentFormat("content format %d is not supported" % cf)
         return codec
 
     def _decode(self, msg, payload, base):
-        return self._request_codec(msg).decode(payload, base, self.tree.type_of)
+        return self._decode_with(self._request_codec(msg), payload, base)
+
+    def _decode_with(self, codec, payload, base):
+        try:
+            return codec.decode(payload, base, self.tree.type_of)
+        except MemoryError:
+            # The body's values do not fit the heap: the request is too large for
+            # this client (4.13, RFC 7252 section 5.9.2.9), which stays well.
+            raise RequestEntityTooLarge("no memory for the request body")
 
     def _response_format(self, msg, version):
         accept = msg.accept
-        if accept is None:
-            return self.preferred_format or formats.default_format(version)
-        if formats.codec(accept) is None:
-            raise NotAcceptable("content format %d is not supported" % accept)
-        return accept
+        if accept is not None:
+            if formats.codec(accept, self.formats) is None:
+                raise NotAcceptable("content format %d is not supported" % accept)
+            return accept
+        if self.preferred_format is not None:
+            return self.preferred_format
+        cf = formats.default_format(version)
+        if self.formats is not None and cf not in self.formats:
+            # The version's default is not served: the client's choice (Core 1.2
+            # section 7.4) falls on the first format it is configured with.
+            cf = self.formats[0]
+        return cf
 
     def _encode(self, cf, records, base):
-        n = formats.codec(cf).encode_into(self.body_buf, records, base)
+        codec = formats.codec(cf, self.formats)
+        if codec is None:
+            raise NotAcceptable("content format %d is not supported" % cf)
+        n = codec.encode_into(self.body_buf, records, base)
         return memoryview(self.body_buf)[:n]
 
     def _is_attribute_write(self, msg):

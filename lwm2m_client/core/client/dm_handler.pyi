@@ -1,3 +1,5 @@
+from typing import Sequence
+
 from lwm2m_client.core._typing import ReadableBuffer, WritableBuffer
 from lwm2m_client.core.client.attributes import AttributeStore
 from lwm2m_client.core.coap.message import Message
@@ -18,11 +20,14 @@ class Reply:
 class DMHandler:
     strict: bool
     tree: ObjectTree
-    attributes: AttributeStore
     body_buf: WritableBuffer
     preferred_format: int | None
-    def __init__(self, tree: ObjectTree, attributes: AttributeStore, body_buf: WritableBuffer,
-                 preferred_format: int | None = None) -> None: ...
+    formats: Sequence[int] | None
+    def __init__(self, tree: ObjectTree, attributes: AttributeStore | None,
+                 body_buf: WritableBuffer, preferred_format: int | None = None,
+                 formats: Sequence[int] | None = None) -> None: ...
+    @property
+    def attributes(self) -> AttributeStore: ...
     def op_name(self, msg: Message) -> str: ...
     def handle(self, msg: Message, ssid: int, version: str,
                payload: ReadableBuffer) -> Reply: ...

@@ -21,8 +21,8 @@ CoAP stack (aiocoap) drives an ``LwM2MClient`` directly and never builds a Clien
 """
 
 from lwm2m_client.core.client.client import LwM2MClient
-from lwm2m_client.core.coap import blockwise, messaging
 from lwm2m_client.core.coap import message as m
+from lwm2m_client.core.coap import messaging
 from lwm2m_client.core.coap import options as o
 from lwm2m_client.core.coap.events import (
     RequestReceived,
@@ -30,8 +30,18 @@ from lwm2m_client.core.coap.events import (
     Reset,
     ResponseReceived,
 )
-from lwm2m_client.core.content import formats
+from lwm2m_client.core.content import CF_LWM2M_JSON, CF_LWM2M_JSON_OLD, CF_TLV, CF_TLV_OLD
+from lwm2m_client.core.content import formats as _formats
 from lwm2m_client.core.errors import DecodeError, UsageError
+
+try:
+    from binascii import crc32 as _crc32
+except ImportError:  # a MicroPython port built without it
+    _crc32 = None
+
+# A format configured by its IANA number also answers to the pre-IANA number some LwM2M
+# 1.0 servers still send (LWM2M-FACTS section 4): the same bytes under another name.
+_OLD_NUMBERS = ((CF_TLV, CF_TLV_OLD), (CF_LWM2M_JSON, CF_LWM2M_JSON_OLD))
 
 
 class ClientConfig:
@@ -43,16 +53,26 @@ class ClientConfig:
     ``tuning`` (:class:`~lwm2m_client.core.coap.messaging.Tuning`, RFC 7252 section 4.8)
     is given, and giving both with different values is an error. ``max_body`` bounds a
     whole response or Block1 request body (larger ones are 5.00 / 4.13).
+    ``fetch_size`` bounds the Read-Composite path list kept for block requests that
+    come without it (default ``max_body // 4``; 0 keeps none).
+
+    ``formats`` are the content formats the client speaks for values (default: every
+    one the core has, :data:`~lwm2m_client.core.content.formats.ALL`; the CoRE Link
+    Format of Register and Discover is always spoken). TLV and LwM2M JSON bring their
+    pre-IANA numbers along. A format not named is answered as unsupported (4.06 in
+    Accept, 4.15 in Content-Format) and its codec module is never imported, which saves
+    a meter's RAM: ``formats=(CF_SENML_CBOR, CF_TLV)`` loads two codecs instead of all.
     ``advertise_formats`` lists the content formats put in the Register root link
     (``</>;ct=...``); some servers reject that, so the client retries once without it.
     ``preferred_format`` answers requests without Accept (None: the default per LwM2M
-    version). ``max_events`` bounds the event queue (the oldest event goes).
+    version when configured, else the first of ``formats``); both must be among
+    ``formats``. ``max_events`` bounds the event queue (the oldest event goes).
     Bad values raise UsageError.
     """
 
     def __init__(self, endpoint, version="1.1", message_size=None, block_size=512,
                  max_body=8192, tuning=None, preferred_format=None, advertise_formats=None,
-                 jitter=0.1, max_events=64):
+                 jitter=0.1, max_events=64, formats=None, fetch_size=None):
         if version not in ("1.0", "1.1", "1.2"):
             raise UsageError("LwM2M version must be 1.0, 1.1 or 1.2, not %r" % (version,))
         if not endpoint or type(endpoint) is not str:
@@ -76,15 +96,22 @@ class ClientConfig:
             raise UsageError("jitter must be a fraction from 0 to 1, not %r" % (jitter,))
         if max_events < 1:
             raise UsageError("max_events must be at least 1")
+        if fetch_size is None:
+            fetch_size = max_body // 4
+        elif type(fetch_size) is not int or not 0 <= fetch_size <= max_body:
+            raise UsageError("fetch_size must be 0 to max_body bytes, not %r" % (fetch_size,))
+        formats = _configured_formats(formats)
         for cf in [preferred_format] + list(advertise_formats or ()):
-            if cf is not None and formats.codec(cf) is None:
+            if cf is not None and cf not in formats:
                 raise UsageError("content format %r is not one the client speaks" % (cf,))
         self.endpoint = endpoint
         self.version = version
         self.message_size = tuning.max_message_size
         self.block_size = block_size
         self.max_body = max_body
+        self.fetch_size = fetch_size
         self.tuning = tuning
+        self.formats = formats
         self.preferred_format = preferred_format
         self.advertise_formats = advertise_formats
         self.jitter = jitter
@@ -94,12 +121,41 @@ class ClientConfig:
         return "<ClientConfig %s lwm2m=%s>" % (self.endpoint, self.version)
 
 
+def _configured_formats(formats):
+    """``formats`` checked (without importing any codec) and with the pre-IANA numbers
+    of those that have one, as a tuple in the order given."""
+    if formats is None:
+        return _formats.ALL
+    out = []
+    for cf in formats:
+        if cf not in _formats.MODULES:
+            raise UsageError("content format %r is not one the client speaks" % (cf,))
+        if cf not in out:
+            out.append(cf)
+    if not out:
+        raise UsageError("formats names no content format")
+    for new, old in _OLD_NUMBERS:
+        if new in out and old not in out:
+            out.append(old)
+    return tuple(out)
+
+
 class ClientCore:
     """One LwM2M client on the core's own CoAP endpoint; see the module docstring.
 
     ``tree`` is an ObjectTree holding /0, /1, /3 and the application's objects; ``rng``
     has ``getrandbits`` and gives message IDs, tokens and back-off jitter: pass an
     unpredictable one (RFC 7252 section 5.3.1), a seeded one only for reproducible tests.
+
+    The buffers every client uses are allocated here, sized by the configuration, so a
+    request never has to find a large free block on a fragmented heap: the message
+    buffer (``tuning.max_message_size``, the endpoint's) and the body buffer
+    (``max_body``, the client's). Two more are allocated by the first request that
+    needs them and then kept, since many meters never get such a request: the Block1
+    buffer (``max_body``, by the first Block1 request; a heap too small for it by then
+    answers 5.00) and the FETCH buffer (``fetch_size``, by the first FETCH with a body).
+    Blocks need none of their own: a Block2 answer is a slice of the body buffer, and
+    each Block1 block goes straight into the Block1 buffer.
     """
 
     def __init__(self, config, tree, rng):
@@ -107,13 +163,10 @@ class ClientCore:
         self.tree = tree
         self.client = LwM2MClient(config, tree, rng)
         self.endpoint = messaging.Endpoint(rng, config.tuning)
-        self._block1 = blockwise.Block1Receiver(config.max_body, config.szx,
-                                                config.tuning.exchange_lifetime)
-        # The Block1 and FETCH buffers are allocated on first use: most meters never
-        # receive a body in blocks, and a fleet runs thousands of cores per process.
-        self._block1_buf = None
+        self._block1 = None  # the Block1Receiver, made by the first Block1 request
+        self._block1_buf = None  # max_body bytes, with the Block1Receiver
         self._block1_size = 0
-        self._fetch_buf = None
+        self._fetch_buf = None  # fetch_size bytes, made by the first FETCH with a body
         self._fetch_size = 0
         self._fetch_addr = None
         self._requests = {}  # endpoint token -> [client key, Block1Sender or None, msg]
@@ -165,15 +218,31 @@ class ClientCore:
     # -- datagram level ---------------------------------------------------------------
 
     def receive_datagram(self, data, addr, now_ms):
-        """Feed one datagram; never raises for what the peer sent."""
-        for event in self.endpoint.receive(data, addr, now_ms):
-            if isinstance(event, RequestReceived):
-                self._on_request(event.msg, event.addr, now_ms)
-            elif isinstance(event, ResponseReceived):
-                self._on_response(event.token, event.msg, now_ms)
-            elif isinstance(event, (RequestTimedOut, Reset)):
-                self._on_failure(event.token, now_ms)
-        self._flush_requests(now_ms)
+        """Feed one datagram; never raises for what the peer sent.
+
+        Nor for a heap too small or fragmented to handle it (MemoryError): a request is
+        then answered 5.00 when that can still be done and dropped otherwise (the server
+        retransmits or gives up), a datagram that cannot even be decoded is dropped as
+        a lost one would be, and the client carries on with the next."""
+        try:
+            events = self.endpoint.receive(data, addr, now_ms)
+        except MemoryError:
+            return
+        for event in events:
+            try:
+                if isinstance(event, RequestReceived):
+                    self._on_request(event.msg, event.addr, now_ms)
+                elif isinstance(event, ResponseReceived):
+                    self._on_response(event.token, event.msg, now_ms)
+                elif isinstance(event, (RequestTimedOut, Reset)):
+                    self._on_failure(event.token, now_ms)
+            except MemoryError:
+                if isinstance(event, RequestReceived):
+                    self._answer_failure(event.msg, event.addr, now_ms)
+        try:
+            self._flush_requests(now_ms)
+        except MemoryError:
+            pass  # a request that found no room has failed already (see _request)
 
     def datagrams_to_send(self):
         return self.endpoint.datagrams_to_send()
@@ -207,18 +276,21 @@ class ClientCore:
             if not requests:
                 return
             for key, msg, addr in requests:
-                sender = None
-                if len(msg.payload) > self.config.block_size:
-                    sender = blockwise.Block1Sender(msg.payload, self.config.szx)
-                self._request(key, msg, addr, sender, now_ms)
+                self._request(key, msg, addr, None, now_ms)
 
     def _request(self, key, msg, addr, sender, now_ms):
-        if sender is not None:
-            sender.fill(msg)
-        msg.token = b""
+        """Hand a request, or the next Block1 block of one (``sender``), to the
+        endpoint; a body larger than a block starts a Block1Sender."""
         try:
+            if sender is None and len(msg.payload) > self.config.block_size:
+                sender = _blockwise().Block1Sender(msg.payload, self.config.szx)
+            if sender is not None:
+                sender.fill(msg)
+            msg.token = b""
             token = self.endpoint.request(msg, addr, now_ms)
-        except messaging.EndpointBusy:
+        except (messaging.EndpointBusy, MemoryError):
+            # No room for the exchange (a full table, or a short heap): the request
+            # fails at once, and the registration's failure procedure takes over.
             self.client.request_failed(key, now_ms)
             return
         self._requests[token] = [key, sender, msg, addr]
@@ -229,14 +301,15 @@ class ClientCore:
             return
         key, sender, request, addr = entry
         if sender is not None:
+            bw = _blockwise()
             try:
                 step = sender.on_response(msg)
             except DecodeError:
-                step = blockwise.FAILED  # a malformed Block1 echo (RFC 7959 section 2.2)
-            if step == blockwise.CONTINUE:
+                step = bw.FAILED  # a malformed Block1 echo (RFC 7959 section 2.2)
+            if step == bw.CONTINUE:
                 self._request(key, request, addr, sender, now_ms)
                 return
-            if step == blockwise.FAILED and m.code_class(msg.code) == 2:
+            if step == bw.FAILED and m.code_class(msg.code) == 2:
                 # A success before the last block, or 2.31 after it: the server did not
                 # take the whole body (RFC 7959 section 2.9.2's 4.08 in effect), so this
                 # is no success.
@@ -259,7 +332,8 @@ class ClientCore:
             block1 = msg.block1
             block2 = msg.block2
             if block1 is not None:
-                step = self._block1.receive(msg, addr, now_ms, response, self._block1_sink)
+                step = self._block1_receiver().receive(msg, addr, now_ms, response,
+                                                       self._block1_sink)
                 if step != 0:
                     self.endpoint.respond(msg, addr, response, now_ms)
                     return
@@ -267,7 +341,7 @@ class ClientCore:
         except DecodeError:
             # A malformed Block1/Block2 value is an unrecognized critical option
             # (RFC 7252 sections 5.4.3, 5.4.1): 4.02; a bad Size1 with it goes the same way.
-            self._block1.reset()
+            self._abandon_block1()
             self.endpoint.respond(msg, addr, m.Message(code=m.BAD_OPTION), now_ms)
             return
         if msg.code == m.FETCH:
@@ -280,9 +354,18 @@ class ClientCore:
         body = answer.payload
         if len(body) and (block2 is not None or len(body) > self.config.block_size) and \
                 m.code_class(answer.code) == 2:
-            if not blockwise.serve_block2(msg, answer, bytes(body), self.config.szx):
+            if not _blockwise().serve_block2(msg, answer, body, self.config.szx,
+                                             _etag(body)):
                 answer = m.Message(code=m.BAD_OPTION)
         self.endpoint.respond(msg, addr, answer, now_ms)
+
+    def _answer_failure(self, msg, addr, now_ms):
+        """5.00 for a request whose handling ran out of heap, if even that fits."""
+        self._abandon_block1()  # a body half taken in is abandoned with it
+        try:
+            self.endpoint.respond(msg, addr, m.Message(code=m.INTERNAL_SERVER_ERROR), now_ms)
+        except MemoryError:
+            pass  # dropped: nothing goes out
 
     def _fetch_body(self, msg, addr, block2, payload):
         """The path list of a Read-Composite whose answer goes in several blocks.
@@ -295,7 +378,7 @@ class ClientCore:
         if len(body):
             n = len(body)
             if self._fetch_buf is None:
-                self._fetch_buf = bytearray(self.config.max_body // 4)
+                self._fetch_buf = bytearray(self.config.fetch_size)
             if n > len(self._fetch_buf):
                 n = 0  # too long to keep: only a server that repeats it gets blocks
             self._fetch_buf[:n] = body[:n]
@@ -307,9 +390,34 @@ class ClientCore:
             return memoryview(self._fetch_buf)[:self._fetch_size]
         return payload
 
+    def _block1_receiver(self):
+        if self._block1 is None:
+            self._block1_buf = bytearray(self.config.max_body)
+            self._block1 = _blockwise().Block1Receiver(
+                self.config.max_body, self.config.szx, self.config.tuning.exchange_lifetime)
+        return self._block1
+
+    def _abandon_block1(self):
+        if self._block1 is not None:
+            self._block1.reset()
+
     def _block1_sink(self, offset, chunk):
         end = offset + len(chunk)
-        if self._block1_buf is None:
-            self._block1_buf = bytearray(self.config.max_body)
         self._block1_buf[offset:end] = chunk
         self._block1_size = end
+
+
+def _blockwise():
+    """Block-wise transfer (RFC 7959), imported by the first message that needs it: a
+    meter whose messages all fit one block never loads it."""
+    from lwm2m_client.core.coap import blockwise
+    return blockwise
+
+
+def _etag(body):
+    """The ETag of a Block2 answer (RFC 7959 section 2.4) without a copy of the body: a
+    CRC-32, native code in CPython's and most MicroPython ports' binascii; without it,
+    blockwise.etag_of, which hashes a copy."""
+    if _crc32 is None:
+        return _blockwise().etag_of(body)
+    return (_crc32(body) & 0xFFFFFFFF).to_bytes(4, "big")

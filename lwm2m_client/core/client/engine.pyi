@@ -13,7 +13,9 @@ class ClientConfig:
     message_size: int
     block_size: int
     max_body: int
+    fetch_size: int
     tuning: Tuning
+    formats: tuple[int, ...]
     preferred_format: int | None
     advertise_formats: Sequence[int] | None
     jitter: float
@@ -23,7 +25,8 @@ class ClientConfig:
                  block_size: int = 512, max_body: int = 8192, tuning: Tuning | None = None,
                  preferred_format: int | None = None,
                  advertise_formats: Sequence[int] | None = None, jitter: float = 0.1,
-                 max_events: int = 64) -> None: ...
+                 max_events: int = 64, formats: Sequence[int] | None = None,
+                 fetch_size: int | None = None) -> None: ...
 
 class ClientCore:
     config: ClientConfig

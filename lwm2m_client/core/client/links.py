@@ -26,7 +26,6 @@ the enabler's is redundant but harmless, and servers that read a missing ``ver``
 need it.
 """
 
-from lwm2m_client.core.client.attributes import ATTR_ORDER
 from lwm2m_client.core.dm.path import path_str
 from lwm2m_client.core.errors import BadRequest, MethodNotAllowed, NotFound
 
@@ -81,6 +80,8 @@ def _attr_value(value):
 
 def attribute_params(attrs):
     """``{name: value}`` as link parameters in the canonical order."""
+    # Imported here: Register needs this module, attributes only Discover does.
+    from lwm2m_client.core.client.attributes import ATTR_ORDER
     out = []
     for name in ATTR_ORDER:
         value = attrs.get(name)

@@ -13,8 +13,13 @@ The client engine reads the accounts back with :func:`server_accounts`,
 to Object 1 is honoured the next time a procedure starts.
 
 Calendar time: the core has no clock. :func:`add_device` takes an optional ``clock``
-callable (Unix seconds) for the first value of Current Time ``/3/0/13``; the application,
-or its I/O adapter once per wake-up, keeps it fresh with :func:`refresh_device_time`.
+callable for the first value of Current Time ``/3/0/13``; the application, or its I/O
+adapter once per wake-up, keeps it fresh with :func:`refresh_device_time`. Both take the
+platform's ``time.time()`` seconds and the ``epoch`` year they count from: 1970 on CPython
+and MicroPython's unix port, 2000 by default on MicroPython's microcontroller ports (ESP32,
+ESP8266 and STM32 among them; ``time.gmtime(0)[0]`` tells). Current Time is always Unix
+time, seconds since 1970-01-01 UTC (the LwM2M Time type, Core 1.1 Appendix C), so seconds
+since 2000 get :data:`EPOCH_2000_OFFSET` added.
 """
 
 from lwm2m_client.core.client.registration import ServerParams
@@ -56,6 +61,9 @@ _SECURE_SCHEMES = ("coaps", "coaps+tcp")
 _BINDING_LETTERS = "UTSNMHQ"
 
 DEVICE = (3, 0)
+
+# Seconds from 1970-01-01 to 2000-01-01 UTC: 30 years, 7 of them leap years.
+EPOCH_2000_OFFSET = 946684800
 
 
 def _opt(tree, path, default):
@@ -241,7 +249,7 @@ def bootstrap_account(tree):
 
 
 def add_device(tree, manufacturer, model, serial, firmware_version, reboot=None,
-               factory_reset=None, clock=None, binding="U", values=None):
+               factory_reset=None, clock=None, binding="U", values=None, epoch=1970):
     """Create ``/3/0`` with Manufacturer, Model Number, Serial Number, Firmware Version,
     Error Code ``{0: 0}`` and Supported Binding and Modes ``binding`` (it should equal
     the ``b=`` of Register, Core 1.2 section 6.2.1); returns 0.
@@ -250,19 +258,22 @@ def add_device(tree, manufacturer, model, serial, firmware_version, reboot=None,
     ``/3/0/4`` and ``/3/0/5``. The response goes out after the handler returns, so a
     handler schedules the work rather than doing it. Without a callable the Execute
     answers 4.04. Reset Error Code ``/3/0/12`` is wired to :func:`reset_error_codes`.
-    ``clock`` (a callable giving Unix seconds) sets the first Current Time ``/3/0/13``.
+    ``clock`` (a callable giving the seconds of the platform's ``time.time()``, counted
+    from the year ``epoch``: 1970 or 2000) sets the first Current Time ``/3/0/13``, which
+    is Unix time either way (see :func:`unix_time`).
     ``values`` (``rid -> value``) adds other Object 3 resources (power sources,
     battery level, hardware version ...). Object 3 is single-instance: the server may
     neither create nor delete it (Core 1.1 section 6.3.6, Object 3).
     """
     check_binding(binding, "add_device")
+    _check_epoch(epoch, "add_device")
     for name, fn in (("reboot", reboot), ("factory_reset", factory_reset), ("clock", clock)):
         if fn is not None and not callable(fn):
             raise UsageError("add_device: %s must be callable, not %r" % (name, fn))
     fields = {0: manufacturer, 1: model, 2: serial, 3: firmware_version,
               11: {0: ERROR_NONE}, 16: binding}
     if clock is not None:
-        fields[13] = int(clock())
+        fields[13] = _unix(clock(), epoch, "add_device")
     if values:
         for rid in values:
             fields[rid] = values[rid]
@@ -277,10 +288,30 @@ def add_device(tree, manufacturer, model, serial, firmware_version, reboot=None,
     return 0
 
 
-def refresh_device_time(tree, epoch_s):
-    """Set Current Time ``/3/0/13`` to ``epoch_s`` (whole seconds); the tree records a
-    change, and so a notification, only when the second differs."""
-    tree.set((3, 0, 13), int(epoch_s))
+def refresh_device_time(tree, seconds, epoch=1970):
+    """Set Current Time ``/3/0/13`` from ``seconds`` of the platform's ``time.time()``,
+    counted from the year ``epoch`` (1970 or 2000, as for :func:`add_device`), as whole
+    Unix seconds; the tree records a change, and so a notification, only when the second
+    differs."""
+    tree.set((3, 0, 13), _unix(seconds, epoch, "refresh_device_time"))
+
+
+def unix_time(seconds, epoch=1970):
+    """Whole seconds since 1970-01-01 UTC, the LwM2M Time type (Core 1.1 Appendix C),
+    for ``seconds`` counted from the start of the year ``epoch``: 1970 or 2000 (see the
+    module notes). Raises UsageError for any other epoch."""
+    return _unix(seconds, epoch, "unix_time")
+
+
+def _unix(seconds, epoch, op):
+    _check_epoch(epoch, op)
+    seconds = int(seconds)
+    return seconds + EPOCH_2000_OFFSET if epoch == 2000 else seconds
+
+
+def _check_epoch(epoch, op):
+    if type(epoch) is not int or (epoch != 1970 and epoch != 2000):
+        raise UsageError("%s: epoch must be 1970 or 2000, not %r" % (op, epoch))
 
 
 def add_error_code(tree, code):

@@ -288,7 +288,7 @@ def to_bytes(msg):
     for _, value in msg.options:
         size += 5 + len(value)
     buf = bytearray(size)
-    return bytes(buf[:encode_into(msg, buf)])
+    return bytes(memoryview(buf)[:encode_into(msg, buf)])
 
 
 def decode(data):

@@ -271,8 +271,10 @@ class Endpoint:
         return self._mid
 
     def _encode(self, msg):
+        # One copy out of the message buffer (a slice of the bytearray would be two):
+        # the datagram waits in the send queue and the duplicate cache.
         n = m.encode_into(msg, self._buf)
-        return bytes(self._buf[:n])
+        return bytes(memoryview(self._buf)[:n])
 
     def _queue(self, data, addr):
         if len(self._out) >= self.send_capacity:

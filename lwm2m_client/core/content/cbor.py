@@ -19,6 +19,7 @@ The reader :func:`loads` turns any bytes into Python values or raises
 
 from struct import pack_into, unpack_from
 
+from lwm2m_client.core.content.floats import SINGLE, check_double, single_as_double
 from lwm2m_client.core.dm import types as _t
 from lwm2m_client.core.errors import BufferFull, DecodeError, NotAcceptable
 
@@ -147,7 +148,13 @@ def _write_fixed(buf, pos, ai, bits, size):
 def write_float(buf, pos, f):
     """Write ``f`` in the shortest of half, single or double that keeps its exact value
     (RFC 8949 section 4.2.2 preferred serialization; NaN as the canonical half 0x7E00).
-    Up to 9 bytes from ``pos`` may be written even when the item is shorter."""
+    Up to 9 bytes from ``pos`` may be written even when the item is shorter. On a
+    single-precision interpreter (floats.SINGLE) that is a half or a single when that is
+    the double nearest the float's shortest text, else that double
+    (floats.single_as_double): 230.1 goes out as the double 230.1, not as the single
+    nearest it, which a server would read as 230.10000610351562."""
+    if SINGLE:
+        return _write_float32(buf, pos, f)
     if pos + 9 <= len(buf):
         # The common case first, packed in place: a double that no shorter float holds
         # (a fraction bit below single precision is set, and it is no NaN or infinity).
@@ -185,6 +192,50 @@ def write_float(buf, pos, f):
         if not full & ((1 << shift) - 1):
             return _write_fixed(buf, pos, 26, (sign << 31) | (full >> shift), 4)
     return _write_fixed(buf, pos, 27, bits, 8)
+
+
+def _write_float32(buf, pos, f):
+    # On a single-precision interpreter every float is a binary32: the double its
+    # shortest text means when the single is not exactly that, else a half when that
+    # keeps it, else the single itself (5 bytes). Only small ints are built below, since
+    # MicroPython allocates for ints of 31 bits and more.
+    bits = single_as_double(f)
+    if bits >= 0:
+        return _write_fixed(buf, pos, 27, bits, 8)
+    if pos + 5 <= len(buf):
+        s = buf
+        i = pos + 1
+        pack_into(">Bf", buf, pos, 0xFA, f)
+    else:  # a half (3 bytes) may still fit
+        s = _scratch
+        i = 0
+        pack_into(">f", s, 0, f)
+    hi = (s[i] << 8) | s[i + 1]
+    lo = (s[i + 2] << 8) | s[i + 3]
+    sign = (hi >> 15) << 15
+    exp = (hi >> 7) & 0xFF
+    frac = ((hi & 0x7F) << 16) | lo
+    half = -1
+    if exp == 0xFF:  # infinity or NaN
+        half = 0x7E00 if frac else sign | 0x7C00
+    elif exp == 0:
+        if frac == 0:  # signed zero; a single subnormal is far below any half
+            half = sign
+    else:
+        e = exp - 127
+        if -14 <= e <= 15:
+            if not frac & 0x1FFF:
+                half = sign | ((e + 15) << 10) | (frac >> 13)
+        elif -24 <= e < -14:
+            full = frac | 0x800000
+            shift = -1 - e  # half subnormal: m * 2**-24
+            if not full & ((1 << shift) - 1):
+                half = sign | (full >> shift)
+    if half >= 0:
+        return _write_fixed(buf, pos, 25, half, 2)
+    if s is _scratch:
+        _full(buf, pos, 5)
+    return pos + 5
 
 
 def write_value(buf, pos, typ, value):
@@ -315,7 +366,10 @@ def _simple(data, pos, ai):
         size = 4 if ai == 26 else 8
         if pos + size > len(data):
             raise DecodeError("truncated CBOR float")
-        return unpack_from(">f" if size == 4 else ">d", data, pos)[0], pos + size
+        if size == 4:
+            return unpack_from(">f", data, pos)[0], pos + 4
+        # On a single-precision interpreter a double becomes the nearest single.
+        return check_double(data, pos, unpack_from(">d", data, pos)[0]), pos + 8
     if ai == 31:
         raise DecodeError("unexpected CBOR break")
     raise DecodeError("unsupported CBOR simple value")

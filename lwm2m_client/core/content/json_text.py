@@ -7,7 +7,8 @@ so this module has a small strict parser and the writers the JSON encoders share
 a lone surrogate is an error), numbers, ``true``, ``false`` and ``null`` with JSON
 whitespace, nested at most :data:`MAX_DEPTH` deep. Numbers without a fraction or
 exponent become ``int``, the others ``float``; a number longer than
-:data:`MAX_NUMBER` characters or beyond the float range is rejected. Duplicate object
+:data:`MAX_NUMBER` characters or beyond the float range (single precision on some
+MicroPython ports, see :mod:`~lwm2m_client.core.content.floats`) is rejected. Duplicate object
 keys are an error (RFC 8259 section 4 leaves them undefined). Anything else raises
 :class:`DecodeError`.
 
@@ -15,6 +16,7 @@ Writers output UTF-8: ``"``, ``\\`` and control characters are escaped, other
 characters are written as raw UTF-8 (RFC 8259 section 7).
 """
 
+from lwm2m_client.core.content.floats import float_text, parse_decimal
 from lwm2m_client.core.errors import BufferFull, DecodeError
 
 MAX_DEPTH = 8
@@ -177,7 +179,7 @@ def _number(text, pos):
     if len(token) > MAX_NUMBER or not _is_json_number(token):
         raise DecodeError("bad JSON number")
     if "." in token or "e" in token or "E" in token:
-        value = float(token)
+        value = parse_decimal(token)
         if value in (_INF, -_INF):
             raise DecodeError("JSON number out of range")
         return value, pos
@@ -257,9 +259,10 @@ def _escape(s):
 
 
 def number_text(value):
-    """The JSON text of an int or a finite float. ``repr`` gives the shortest text
-    that reads back as the same float on CPython, always with a ``.`` or an exponent
-    (``5.0``, ``1e-05``), so a Float stays a float when decoded."""
+    """The JSON text of an int or a finite float: for a float the shortest text that
+    reads back as the same float (floats.float_text, CPython's ``repr`` there), always
+    with a ``.`` or an exponent (``5.0``, ``1e-05``), so a Float stays a float when
+    decoded."""
     if type(value) is float:
-        return repr(value)
+        return float_text(value)
     return str(value)

@@ -6,7 +6,8 @@ responses, and reads it back in tests and tools. A link is ``(target, attrs)``:
 - ``target`` a path tuple, rendered ``</3/0>`` (``</>`` for the root), or a ``str``
   written as-is between ``<`` and ``>`` (e.g. an alternate path ``"/lwm2m"``);
 - ``attrs`` a sequence of ``(name, value)``: ``None`` gives a bare ``;name``, an int or
-  float is written unquoted (``pmin=10``, ``lt=42.2``), a ``str`` is quoted unless it
+  float is written unquoted (``pmin=10``, ``lt=42.2``; a float as its shortest decimal,
+  :func:`~lwm2m_client.core.content.floats.float_text`), a ``str`` is quoted unless it
   is a plain number (``ver=1.1`` is unquoted per Core 1.1 section 5.1.2, while
   ``ct="110 112"`` and ``rt="oma.lwm2m"`` are quoted, as servers expect).
 
@@ -16,6 +17,7 @@ around separators, quoted values holding ``,`` or ``;``, unknown parameters, and
 """
 
 from lwm2m_client.core.buffer import Writer
+from lwm2m_client.core.content.floats import float_text
 from lwm2m_client.core.errors import DecodeError
 
 _NUMBER_CHARS = "0123456789."
@@ -85,7 +87,7 @@ def encode_links(buf, links):
                 else:
                     w.text(value)
             elif isinstance(value, float):
-                w.text(repr(value))
+                w.text(float_text(value))
             else:
                 w.text("%d" % value)
     return w.pos

@@ -7,7 +7,9 @@ Read-Composite and Observe-Composite. Naming, time and decoding rules are in
 
 Labels are the RFC 8428 integers (bn -2, n 0, v 2, vs 3, vb 4, t 6, vd 8), except
 ``vlo`` (Objlnk), which LwM2M defines as a text key in CBOR too. Integers, Unsigned and
-Time are CBOR integers; a Float is the shortest CBOR float that keeps its value.
+Time are CBOR integers; a Float is the shortest CBOR float that keeps its value (on a
+single-precision interpreter the double its shortest text means unless a half or a
+single is exactly that, see cbor.write_float).
 """
 
 from struct import pack_into

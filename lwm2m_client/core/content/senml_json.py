@@ -8,8 +8,9 @@ Output is compact (no spaces) with the fields in the order ``bn``, ``n``, value,
 ``t``, which reproduces the specification's ``/3/0`` example byte for byte. Opaque
 ``vd`` is base64url without padding (RFC 8428 section 5, C1.2 App. C); the decoder
 also takes the standard alphabet and padding, which the spec's own examples use.
-Floats are written with Python's shortest round-trip ``repr``; NaN and infinity have
-no JSON form and raise NotAcceptable.
+Floats are written as the shortest decimal that reads back as the same float
+(:func:`~lwm2m_client.core.content.floats.float_text`: Python's ``repr`` on CPython); NaN
+and infinity have no JSON form and raise NotAcceptable.
 """
 
 from lwm2m_client.core.buffer import Writer

@@ -4,14 +4,17 @@ Plain text carries exactly one value: a single-instance resource or one resource
 instance. Anything else is refused with 4.06 Not Acceptable (Core 1.1 section 7.4.1).
 
 Rendering by type (Appendix C): String and Corelnk as UTF-8 text; Integer, Unsigned
-Integer and Time in decimal; Float in decimal with enough digits to read back the same
-double (Python's shortest ``repr``, which may use exponent form such as ``6.667e-11``;
-both that form and ``0.00000000006667`` are accepted on input); Boolean ``0``/``1``;
-Opaque in Base64 (standard alphabet, padded); Objlnk as ``oid:iid``.
+Integer and Time in decimal; Float as the shortest decimal that reads back as the same
+float at the interpreter's precision, shaped like Python's ``repr`` (``230.1``, and
+exponent form such as ``6.667e-11`` for small and large magnitudes; both that form and
+``0.00000000006667`` are accepted on input, see
+:mod:`~lwm2m_client.core.content.floats` for single-precision MicroPython); Boolean
+``0``/``1``; Opaque in Base64 (standard alphabet, padded); Objlnk as ``oid:iid``.
 """
 
 from lwm2m_client.core.buffer import Writer
 from lwm2m_client.core.content.b64 import b64decode, write_b64
+from lwm2m_client.core.content.floats import SINGLE, float_text, parse_decimal
 from lwm2m_client.core.dm.types import (
     INT64_MAX,
     INT64_MIN,
@@ -52,10 +55,7 @@ def _float_text(value):
     if value != value or value in (float("inf"), float("-inf")):
         # Appendix C defines Float in plain text as a decimal number.
         raise NotAcceptable("plain text has no form for %r" % value)
-    text = repr(value)
-    if float(text) != value:  # guard for ports whose repr is not shortest-round-trip
-        text = "%.17g" % value
-    return text
+    return float_text(value)
 
 
 def encode_into(buf, records, base=()):
@@ -125,7 +125,10 @@ def _parse_float(text):
         frac and not _all_digits(frac)
     ):
         raise DecodeError("not a decimal number")
-    return float(text)
+    value = parse_decimal(text)
+    if SINGLE and value - value != 0.0:
+        raise DecodeError("decimal number beyond the single-precision range")
+    return value
 
 
 def decode(data, base=(), type_of=None):

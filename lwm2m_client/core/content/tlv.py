@@ -17,7 +17,11 @@ Width choices of this encoder (the spec allows others, so the decoder accepts an
   the same whether the peer treats them as signed or unsigned, which matters for 1.0
   servers that know no unsigned type -- and 8 bytes for larger values, which only an
   unsigned reading can hold (the decoder reads Unsigned as unsigned at every width);
-- Float: 4 bytes when the value survives IEEE-754 binary32 exactly, else 8;
+- Float: 4 bytes when the value survives IEEE-754 binary32 exactly, else 8; on a
+  single-precision interpreter 4 bytes when the single is the double its shortest text
+  means, else that double in 8 (``floats.single_as_double``: 230.1, not
+  230.10000610351562); an 8-byte Float read there becomes the nearest single, and one
+  beyond the single range is refused;
 - Boolean 1 byte, Objlnk 4 bytes (oid, iid), String and Corelnk UTF-8, Opaque raw.
 
 Nesting is computed by a size pass before each container header is written, so the
@@ -27,6 +31,7 @@ length field has its final width and no per-record bytes are built.
 import struct
 
 from lwm2m_client.core.buffer import Writer
+from lwm2m_client.core.content.floats import SINGLE, check_double, fits_single, single_as_double
 from lwm2m_client.core.dm.types import (
     INT64_MAX,
     INT64_MIN,
@@ -66,13 +71,6 @@ def _int_width(value):
     return 8
 
 
-def _fits_float32(value):
-    try:
-        return struct.unpack(">f", struct.pack(">f", value))[0] == value
-    except OverflowError:  # CPython refuses values beyond binary32's range
-        return False
-
-
 def _value_length(typ, value):
     """Bytes the value of a Resource or Resource Instance TLV takes."""
     if typ == T_INTEGER or typ == T_TIME:
@@ -88,7 +86,9 @@ def _value_length(typ, value):
     if typ == T_OPAQUE:
         return len(value)
     if typ == T_FLOAT:
-        return 4 if _fits_float32(value) else 8
+        if SINGLE:  # the double the shortest text means, unless the single is it
+            return 8 if single_as_double(value) >= 0 else 4
+        return 4 if fits_single(value) else 8
     if typ == T_BOOLEAN:
         return 1
     if typ == T_OBJLNK:
@@ -143,7 +143,12 @@ def _write_leaf(w, kind, ident, typ, value):
     if typ == T_OPAQUE:
         w.write(value)
     elif typ == T_FLOAT:
-        w.write(struct.pack(">f" if n == 4 else ">d", value))
+        if n == 4:
+            w.write(struct.pack(">f", value))
+        elif SINGLE:
+            w.write(struct.pack(">Q", single_as_double(value)))
+        else:
+            w.write(struct.pack(">d", value))
     elif typ == T_BOOLEAN:
         w.byte(1 if value else 0)
     elif typ == T_OBJLNK:
@@ -302,7 +307,7 @@ def _decode_value(data, start, end, typ):
         if n == 4:
             return struct.unpack(">f", bytes(data[start:end]))[0]
         if n == 8:
-            return struct.unpack(">d", bytes(data[start:end]))[0]
+            return check_double(data, start, struct.unpack(">d", bytes(data[start:end]))[0])
         raise DecodeError("TLV float of %d bytes" % n)
     if typ == T_BOOLEAN:
         if n != 1 or data[start] > 1:

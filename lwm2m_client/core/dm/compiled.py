@@ -14,7 +14,9 @@ Layout (positional, to keep the generated source and its bytecode small)::
     range    = None or (kind, lo, hi, values, text)
 
 ``multiple`` and ``mandatory`` are 0/1, ``operations`` the OP_* flags, ``type`` the T_*
-code; descriptions are "" unless the module was compiled with them.
+code; descriptions are "" unless the module was compiled with them. A module compiled
+without names has None (or "") for ``name`` and ``urn``; they are read as "", which
+everything in the core that shows a name copes with.
 """
 
 from lwm2m_client.core.dm.model import ObjectDef, Range, ResourceDef
@@ -32,7 +34,7 @@ def range_from_tuple(data):
 
 def resource_from_tuple(data):
     rid, name, ops, multiple, mandatory, typ, rng, units, description = data
-    return ResourceDef(rid, name, ops, bool(multiple), bool(mandatory), typ,
+    return ResourceDef(rid, name or "", ops, bool(multiple), bool(mandatory), typ,
                        range_from_tuple(rng), units, description)
 
 
@@ -42,8 +44,8 @@ def object_from_tuple(data):
     for item in res:
         r = resource_from_tuple(item)
         resources[r.rid] = r
-    return ObjectDef(oid, name, urn, lwm2m_version, object_version, bool(multiple),
-                     bool(mandatory), resources, description)
+    return ObjectDef(oid, name or "", urn or "", lwm2m_version, object_version,
+                     bool(multiple), bool(mandatory), resources, description)
 
 
 def objects_from_tuples(data, fmt=FORMAT):
@@ -67,13 +69,15 @@ def range_to_tuple(rng):
     return (rng.kind, rng.lo, rng.hi, rng.values, rng.text)
 
 
-def object_to_tuple(obj, descriptions=False):
-    """The inverse of :func:`object_from_tuple`; descriptions only when asked."""
+def object_to_tuple(obj, descriptions=False, names=True):
+    """The inverse of :func:`object_from_tuple`; descriptions only when asked, names
+    (and the URN) unless told not to (None in their place)."""
     res = []
     for rid in sorted(obj.resources):
         r = obj.resources[rid]
-        res.append((r.rid, r.name, r.operations, int(r.multiple), int(r.mandatory), r.type,
-                    range_to_tuple(r.range), r.units, r.description if descriptions else ""))
-    return (obj.oid, obj.name, obj.urn, obj.lwm2m_version, obj.object_version,
-            int(obj.multiple), int(obj.mandatory), tuple(res),
-            obj.description if descriptions else "")
+        res.append((r.rid, r.name if names else None, r.operations, int(r.multiple),
+                    int(r.mandatory), r.type, range_to_tuple(r.range), r.units,
+                    r.description if descriptions else ""))
+    return (obj.oid, obj.name if names else None, obj.urn if names else None,
+            obj.lwm2m_version, obj.object_version, int(obj.multiple), int(obj.mandatory),
+            tuple(res), obj.description if descriptions else "")

@@ -41,6 +41,11 @@ def ops_name(ops):
     return ""
 
 
+def _named(name):
+    # " name" for a repr, nothing for a name left out by the model compiler.
+    return " " + name if name else ""
+
+
 class Range:
     """A checkable form of <RangeEnumeration>.
 
@@ -102,21 +107,35 @@ class Range:
 class ResourceDef:
     """One <Item> of an object definition."""
 
+    # What most resources of a device's models leave empty is read from the class: an
+    # instance stores only the attributes that differ, and a MicroPython instance's
+    # attribute table grows with each one (a meter holds dozens of ResourceDefs).
+    name = ""
+    range = None
+    units = ""
+    description = ""
+
     def __init__(self, rid, name, operations, multiple, mandatory, typ,
                  range_=None, units="", description=""):
         self.rid = rid
-        self.name = name
         self.operations = operations
         self.multiple = multiple
         self.mandatory = mandatory
         self.type = typ
-        self.range = range_
-        self.units = units
-        self.description = description
+        if name:
+            self.name = name
+        if range_ is not None:
+            self.range = range_
+        if units:
+            self.units = units
+        if description:
+            self.description = description
 
     def __repr__(self):
-        return "<ResourceDef %d %s %s %s>" % (
-            self.rid, self.name, ops_name(self.operations) or "-", _t.TYPE_NAMES[self.type])
+        # A model compiled without names has "" (or None) for the name.
+        return "<ResourceDef %d%s %s %s>" % (
+            self.rid, _named(self.name), ops_name(self.operations) or "-",
+            _t.TYPE_NAMES[self.type])
 
     @property
     def readable(self):
@@ -147,7 +166,7 @@ class ObjectDef:
         self.description = description
 
     def __repr__(self):
-        return "<ObjectDef %d %s v%s>" % (self.oid, self.name, self.object_version)
+        return "<ObjectDef %d%s v%s>" % (self.oid, _named(self.name), self.object_version)
 
     def resource(self, rid):
         """The ResourceDef for ``rid``, or None."""

@@ -82,7 +82,6 @@ Hooks (all optional; a registration with a bad path raises UsageError)
 """
 
 from lwm2m_client.core.dm import transaction as _tx
-from lwm2m_client.core.dm.execargs import parse_args
 from lwm2m_client.core.dm.hooks import call
 from lwm2m_client.core.dm.instance import InstanceStore
 from lwm2m_client.core.dm.path import MAX_ID, is_prefix
@@ -289,7 +288,12 @@ class ObjectTree(InstanceStore):
         handler = self._exec_handler(path)
         if handler is None:
             raise NotFound("resource /%d/%d/%d is not implemented" % path)
-        call(handler, path, parse_args(args))
+        if len(args):
+            # Imported by the first Execute with arguments, which a meter may never get.
+            from lwm2m_client.core.dm.execargs import parse_args
+            call(handler, path, parse_args(args))
+        else:
+            call(handler, path, [])
 
     # -- internals -------------------------------------------------------------
 
