@@ -27,9 +27,7 @@ core, meter = mp_meter.build(mp_meter.options(
 core.set_address(1, SERVER)
 core.start(0)
 core.handle_timer(core.get_timer())
-mid = 0
-token = None
-for data, addr in core.datagrams_to_send():
+for data, _ in core.datagrams_to_send():
     req = m.decode(data)
     ack = m.Message(m.ACK, m.CREATED, req.mid, req.token)
     ack.location_path = ["rd", "p1"]

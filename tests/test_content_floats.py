@@ -285,7 +285,7 @@ SINGLE_CASES = [
     ("4366199A", "230.1", "FB406CC33333333333"),
     ("3DCCCCCD", "0.1", "FB3FB999999999999A"),
     ("33D6BF95", "1e-07", "FB3E7AD7F29ABCAF48"),
-    ("7F7FC99E", "3.4e+38", "FB47EFFB2B3461309C"),
+    ("7F7FC99E", "3.4e+38", "FB47EFF933C78CDFAD"),
     ("80000000", "-0.0", "F98000"),
     ("41B40000", "22.5", "F94DA0"),
     ("43660000", "230.0", "F95B30"),
@@ -293,7 +293,7 @@ SINGLE_CASES = [
     ("4B7FFFFF", "16777215.0", "FA4B7FFFFF"),
     ("7F7FFFFF", "3.4028235e+38", "FB47EFFFFFE54DAFF8"),
     ("00000001", "1e-45", "FB3696D601AD376AB9"),
-    ("33800000", "5.9604645e-08", "FB3E70000000D6A5C8"),  # 2**-24, not 5.9604645e-08
+    ("33800000", "5.9604645e-08", "FB3E7000000102F4FD"),  # 2**-24, a half, but not its text
 ]
 
 
@@ -312,7 +312,7 @@ def test_single_precision_codecs(single, bits, dec, item):
     assert encode_one(senml_cbor, value) == bytes.fromhex("81A221662F332F302F3102" + item)
     assert encode_one(lwm2m_cbor, value) == bytes.fromhex("A183030001" + item)
     assert encode_one(tlv, value) == bytes.fromhex(
-        "C801" + item[2:] if item[:2] == "FB" else "C401" + bits)
+        "C80108" + item[2:] if item[:2] == "FB" else "C401" + bits)
     if item[:2] == "FB":
         assert bytes.fromhex(item) == cbor2.dumps(float(dec))
     for mod in (text, tlv):
@@ -339,7 +339,7 @@ def test_single_precision_230_1_is_the_double_230_1(single):
     assert bytes(buf[:cbor.write_float(buf, 0, value)]) == cbor2.dumps(230.1)
     assert encode_one(senml_cbor, value)[-9:] == cbor2.dumps(230.1)
     assert encode_one(lwm2m_cbor, value) == bytes.fromhex("A183030001") + cbor2.dumps(230.1)
-    assert encode_one(tlv, value) == b"\xc8\x01" + double
+    assert encode_one(tlv, value) == b"\xc8\x01\x08" + double
     for exact, item in ((0.5, "F93800"), (230.0, "F95B30"), (1.25, "F93D00")):
         assert floats.single_as_double(exact) == -1
         assert encode_one(lwm2m_cbor, exact) == bytes.fromhex("A183030001" + item)
@@ -347,7 +347,7 @@ def test_single_precision_230_1_is_the_double_230_1(single):
 
 
 # The codecs that write floats in binary.
-BINARY = (cbor_single, senml_cbor, lwm2m_cbor, tlv)
+BINARY = (senml_cbor, cbor_single, lwm2m_cbor, tlv)
 
 
 @settings(max_examples=1000)
@@ -362,16 +362,17 @@ def test_single_build_sends_what_a_double_build_sends_for_the_text(value):
     # The server reads the single's shortest text: every binary encoder writes what a
     # double build writes for float(float_text(x)); a half or a single only when that
     # is the single's own value.
+    mods = BINARY if not math.isinf(value) else BINARY[2:]  # SenML refuses infinity
     with single_mode():
         dec = floats.float_text(value)
-        got = [encode_one(mod, value) for mod in BINARY]
+        got = [encode_one(mod, value) for mod in mods]
         buf = bytearray(9)
         item = bytes(buf[:cbor.write_float(buf, 0, value)])
         assert cbor.write_float(bytearray(len(item)), 0, value) == len(item)
     meant = float(dec)
-    assert got == [encode_one(mod, meant) for mod in BINARY]
+    assert got == [encode_one(mod, meant) for mod in mods]
     assert struct.pack(">d", cbor2.loads(item)) == struct.pack(">d", meant)
-    got_tlv = tlv.decode(got[3], (3, 0, 1), lambda p: T_FLOAT)[0][1]
+    got_tlv = tlv.decode(got[-1], (3, 0, 1), lambda p: T_FLOAT)[0][1]
     assert struct.pack(">d", got_tlv) == struct.pack(">d", meant)
     if len(item) < 9:
         assert struct.pack(">d", meant) == struct.pack(">d", value)

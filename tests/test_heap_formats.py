@@ -149,6 +149,40 @@ def test_cpython_meter_never_imports_the_codecs_it_does_not_speak():
     assert not loaded & set(UNUSED), sorted(loaded & set(UNUSED))
 
 
+def test_block1_and_fetch_buffers_wait_for_the_first_request_that_needs_them():
+    core = _meter_client(max_body=1024, fetch_size=64)
+    assert _ask(core, "/3/0").code == m.CONTENT
+    assert core._block1_buf is None and core._fetch_buf is None
+    # A Block1 Write of two blocks (RFC 7959 section 2.5) makes the Block1 buffer.
+    for num, more in ((0, True), (1, False)):
+        req = Message(m.CON, m.PUT, next(_MIDS), b"\x02")
+        req.uri_path = "/3/0/14"
+        req.content_format = 0
+        req.block1 = (num, more, 0)  # 16-byte blocks
+        req.payload = b"+01:00" if num else b"0123456789abcdef"
+        core.receive_datagram(to_bytes(req), SERVER, 60)
+        ((data, _),) = core.datagrams_to_send()
+    assert core._block1_buf is not None and len(core._block1_buf) == 1024
+    req = Message(m.CON, m.FETCH, next(_MIDS), b"\x03")
+    req.content_format = CF_SENML_CBOR
+    req.accept = CF_SENML_CBOR
+    req.payload = bytes.fromhex("81a100662f332f302f30")  # [{0: "/3/0/0"}]
+    core.receive_datagram(to_bytes(req), SERVER, 70)
+    ((data, _),) = core.datagrams_to_send()
+    assert decode(data).code == m.CONTENT
+    assert core._fetch_buf is not None and len(core._fetch_buf) == 64
+
+
+def test_config_dedup_capacity_bounds_the_duplicate_caches():
+    core = _meter_client(dedup_capacity=2)
+    for _ in range(4):
+        assert _ask(core, "/3/0/0").code == m.CONTENT
+    assert len(core.endpoint._con_seen) == 2
+    assert ClientConfig("m").dedup_capacity == 16
+    with pytest.raises(UsageError, match="dedup_capacity"):
+        ClientConfig("m", dedup_capacity=0)
+
+
 def _unix_micropython() -> Path:
     """The 32-bit unix port .ci/setup.sh builds (the one a microcontroller resembles)."""
     for variant in ("std32", "standard"):

@@ -55,6 +55,11 @@ class ClientConfig:
     whole response or Block1 request body (larger ones are 5.00 / 4.13).
     ``fetch_size`` bounds the Read-Composite path list kept for block requests that
     come without it (default ``max_body // 4``; 0 keeps none).
+    ``dedup_capacity`` is how many recent CON (and, apart, NON) requests are remembered,
+    with the encoded answer, to answer a retransmission without acting twice (RFC 7252
+    section 4.5); an entry lives EXCHANGE_LIFETIME (247 s by default), so a meter the
+    server asks a few times per four minutes needs a few, and each entry may hold up to
+    ``message_size`` bytes.
 
     ``formats`` are the content formats the client speaks for values (default: every
     one the core has, :data:`~lwm2m_client.core.content.formats.ALL`; the CoRE Link
@@ -72,7 +77,8 @@ class ClientConfig:
 
     def __init__(self, endpoint, version="1.1", message_size=None, block_size=512,
                  max_body=8192, tuning=None, preferred_format=None, advertise_formats=None,
-                 jitter=0.1, max_events=64, formats=None, fetch_size=None):
+                 jitter=0.1, max_events=64, formats=None, fetch_size=None,
+                 dedup_capacity=16):
         if version not in ("1.0", "1.1", "1.2"):
             raise UsageError("LwM2M version must be 1.0, 1.1 or 1.2, not %r" % (version,))
         if not endpoint or type(endpoint) is not str:
@@ -96,6 +102,8 @@ class ClientConfig:
             raise UsageError("jitter must be a fraction from 0 to 1, not %r" % (jitter,))
         if max_events < 1:
             raise UsageError("max_events must be at least 1")
+        if dedup_capacity < 1:
+            raise UsageError("dedup_capacity must be at least 1")
         if fetch_size is None:
             fetch_size = max_body // 4
         elif type(fetch_size) is not int or not 0 <= fetch_size <= max_body:
@@ -116,6 +124,7 @@ class ClientConfig:
         self.advertise_formats = advertise_formats
         self.jitter = jitter
         self.max_events = max_events
+        self.dedup_capacity = dedup_capacity
 
     def __repr__(self):
         return "<ClientConfig %s lwm2m=%s>" % (self.endpoint, self.version)
@@ -162,7 +171,8 @@ class ClientCore:
         self.config = config
         self.tree = tree
         self.client = LwM2MClient(config, tree, rng)
-        self.endpoint = messaging.Endpoint(rng, config.tuning)
+        self.endpoint = messaging.Endpoint(rng, config.tuning,
+                                           dedup_capacity=config.dedup_capacity)
         self._block1 = None  # the Block1Receiver, made by the first Block1 request
         self._block1_buf = None  # max_body bytes, with the Block1Receiver
         self._block1_size = 0

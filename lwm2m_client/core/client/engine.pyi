@@ -20,13 +20,14 @@ class ClientConfig:
     advertise_formats: Sequence[int] | None
     jitter: float
     max_events: int
+    dedup_capacity: int
     szx: int
     def __init__(self, endpoint: str, version: str = "1.1", message_size: int | None = None,
                  block_size: int = 512, max_body: int = 8192, tuning: Tuning | None = None,
                  preferred_format: int | None = None,
                  advertise_formats: Sequence[int] | None = None, jitter: float = 0.1,
                  max_events: int = 64, formats: Sequence[int] | None = None,
-                 fetch_size: int | None = None) -> None: ...
+                 fetch_size: int | None = None, dedup_capacity: int = 16) -> None: ...
 
 class ClientCore:
     config: ClientConfig
