@@ -192,3 +192,33 @@ async def test_small_fragmented_heap_gets_errors_not_a_crash(tmp_path):
             await meter.finish()
             print(meter.output.decode(errors="replace"))
             raise
+
+
+async def test_async_adapter_serves_next_to_the_application(tmp_path):
+    binary = micropython("standard")
+    script = ROOT / "tests" / "mp" / "unix_async_meter.py"
+    ep = "mp-async"
+    async with LwM2MServer(request_timeout=10) as server:
+        proc = await asyncio.create_subprocess_exec(
+            str(binary), str(script), "--server", server.uri, "--endpoint", ep,
+            "--block-size", "64", "3",
+            cwd=str(ROOT), env={"MICROPYPATH": f"{lib_dir('py', tmp_path)}:"
+                                               f"{ROOT / 'examples'}:.frozen"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        meter = Meter(proc)
+        try:
+            await server.wait_registered(ep, timeout=10)
+            reading = await server.read(ep, "/10243/0", format=CF_SENML_CBOR)
+            assert 220.0 < reading.values[(10243, 0, 4)] < 240.0
+            assert (await server.write(ep, "/1/0/1", 77, format=CF_SENML_CBOR)).ok
+            assert (await server.wait_updated(ep, timeout=10)).lifetime == 77
+            await server.wait_deregistered(ep, timeout=10)
+            assert await meter.finish() == 0, meter.output.decode(errors="replace")
+            out = meter.output.decode()
+            turns = int(out.rsplit("after ", 1)[1].split()[0])
+            assert turns > 50, out  # the application's task kept running alongside
+        except BaseException:
+            meter.kill()
+            await meter.finish()
+            print(meter.output.decode(errors="replace"))
+            raise

@@ -67,13 +67,17 @@ def _same(a, b):
 
 # (value on a single-precision build as binary32 bits, its literal on a double build,
 #  shortest text (the same on both), CBOR on a single build, CBOR on a double build).
-# A single-precision build writes every float as a half or a single; a double build writes
-# the shortest of half, single, double that keeps the exact value.
+# A double build writes the shortest of half, single, double that keeps the exact value; a
+# single-precision build writes the double the shortest text means, as a double build does
+# (230.1, not 230.10000610351562), and a half or a single only when that is exact.
 FLOAT_CASES = (
-    ("4366199A", 230.1, "230.1", "FA4366199A", "FB406CC33333333333"),
-    ("3DCCCCCD", 0.1, "0.1", "FA3DCCCCCD", "FB3FB999999999999A"),
-    ("33D6BF95", 1e-7, "1e-07", "FA33D6BF95", "FB3E7AD7F29ABCAF48"),
-    ("7F7FC99E", 3.4e38, "3.4e+38", "FA7F7FC99E", "FB47EFF933C78CDFAD"),
+    ("4366199A", 230.1, "230.1", "FB406CC33333333333", "FB406CC33333333333"),
+    ("3DCCCCCD", 0.1, "0.1", "FB3FB999999999999A", "FB3FB999999999999A"),
+    ("33D6BF95", 1e-7, "1e-07", "FB3E7AD7F29ABCAF48", "FB3E7AD7F29ABCAF48"),
+    ("7F7FC99E", 3.4e38, "3.4e+38", "FB47EFF933C78CDFAD", "FB47EFF933C78CDFAD"),
+    ("43660000", 230.0, "230.0", "F95B30", "F95B30"),
+    ("3F000000", 0.5, "0.5", "F93800", "F93800"),
+    ("4B7FFFFF", 16777215.0, "16777215.0", "FA4B7FFFFF", "FA4B7FFFFF"),
     ("80000000", -0.0, "-0.0", "F98000", "F98000"),
     ("41B40000", 22.5, "22.5", "F94DA0", "F94DA0"),
     ("C0D00000", -6.5, "-6.5", "F9C680", "F9C680"),
@@ -122,16 +126,20 @@ def test_buffer_one_byte_short():
 def test_float_widths():
     buf = bytearray(9)
     cases = [(1.5, "F93E00"), (0.0, "F90000"), (100000.0, "FA47C35000"), (-4.0, "F9C400"),
-             (2.0 ** -24, "F90001"), (65504.0, "F97BFF"), (float("inf"), "F97C00"),
-             (float("-inf"), "F9FC00"),
-             # A value a single holds exactly is a 4-byte float on every build.
-             (_f32("3F8CCCCD"), "FA3F8CCCCD"), (_f32("00000001"), "FA00000001"),
-             (_f32("7F7FFFFF"), "FA7F7FFFFF"), (_f32("3EAAAAAB"), "FA3EAAAAAB")]
+             (65504.0, "F97BFF"), (float("inf"), "F97C00"), (float("-inf"), "F9FC00"),
+             (1.1, "FB3FF199999999999A")]
     if SINGLE:
-        # Every float is a single here: 1.1 is the single nearest to it, 4 bytes.
-        cases.append((1.1, "FA3F8CCCCD"))
+        # A single goes out as the double its shortest text means, unless it is that
+        # double: 2**-24 as 5.9604645e-08, 0.33333334, 1e-45, 3.4028235e+38.
+        cases += [(_f32("3F8CCCCD"), "FB3FF199999999999A"),
+                  (2.0 ** -24, "FB3E7000000102F4FD"), (_f32("3EAAAAAB"), "FB3FD555555C7DDA4B"),
+                  (_f32("00000001"), "FB3696D601AD376AB9"),
+                  (_f32("7F7FFFFF"), "FB47EFFFFFE54DAFF8")]
     else:
-        cases += [(1.1, "FB3FF199999999999A"), (2.0 ** -1074, "FB0000000000000001"),
+        # A value a single holds exactly is a 4-byte float here.
+        cases += [(_f32("3F8CCCCD"), "FA3F8CCCCD"), (_f32("00000001"), "FA00000001"),
+                  (_f32("7F7FFFFF"), "FA7F7FFFFF"), (_f32("3EAAAAAB"), "FA3EAAAAAB"),
+                  (2.0 ** -24, "F90001"), (2.0 ** -1074, "FB0000000000000001"),
                   (1e300, "FB7E37E43C8800759C")]
     for value, hexed in cases:
         n = cbor.write_float(buf, 0, value)
@@ -149,8 +157,7 @@ def test_float_writer_needs_room_only_for_the_item():
     assert cbor.write_float(bytearray(5), 0, 100000.0) == 5
     assert raises(BufferFull, cbor.write_float, bytearray(4), 0, 100000.0)
     assert raises(BufferFull, cbor.write_float, bytearray(2), 0, 1.5)
-    if not SINGLE:
-        assert raises(BufferFull, cbor.write_float, bytearray(8), 0, 0.1)
+    assert raises(BufferFull, cbor.write_float, bytearray(8), 0, 0.1)
 
 
 def test_cbor_reader_takes_every_float_width():
@@ -200,23 +207,25 @@ def test_floats_in_senml_and_lwm2m_formats():
 
 
 def test_float_text_at_the_ends_of_the_range():
-    # Values a single holds exactly: 4 bytes in CBOR on both builds, while the text is
-    # the shortest for the build's precision.
+    # Values a single holds exactly: the text is the shortest for the build's precision;
+    # in CBOR a double build writes the single, a single build the double of its text
+    # unless that is the single.
     cases = (
-        ("7F7FFFFF", "3.4028235e+38", "3.4028234663852886e+38"),  # largest single
-        ("00800000", "1.1754944e-38", "1.1754943508222875e-38"),  # smallest normal
-        ("00000001", "1e-45", "1.401298464324817e-45"),  # smallest subnormal
-        ("4CEB79A3", "123456790.0", "123456792.0"),
-        ("4B800000", "16777216.0", "16777216.0"),
+        ("7F7FFFFF", "3.4028235e+38", "3.4028234663852886e+38", "47EFFFFFE54DAFF8"),
+        ("00800000", "1.1754944e-38", "1.1754943508222875e-38", "381000000B3AEEAB"),
+        ("00000001", "1e-45", "1.401298464324817e-45", "3696D601AD376AB9"),
+        ("4CEB79A3", "123456790.0", "123456792.0", "419D6F3458000000"),
+        ("4B800000", "16777216.0", "16777216.0", None),
     )
-    for bits, single_text, double_text in cases:
+    for bits, single_text, double_text, double in cases:
         value = _f32(bits)
         text = single_text if SINGLE else double_text
         data = _encode(senml_json, [((3, 0, 1), T_FLOAT, value)], (3, 0, 1))
         assert data == ('[{"bn":"/3/0/1","v":%s}]' % text).encode(), data
         assert senml_json.decode(data)[0][1] == value, data
         data = _encode(senml_cbor, [((3, 0, 1), T_FLOAT, value)], (3, 0, 1))
-        assert data == _hex("81A221662F332F302F3102FA" + bits), data
+        item = "FB" + double if SINGLE and double else "FA" + bits
+        assert data == _hex("81A221662F332F302F3102" + item), data
     if not SINGLE:
         for value, text in ((1e300, "1e+300"), (2.0 ** -1074, "5e-324"),
                             (1.7976931348623157e308, "1.7976931348623157e+308")):

@@ -92,14 +92,16 @@ def test_tlv_single_values_and_widths():
         (T_UNSIGNED, (1 << 64) - 1, "C80508FFFFFFFFFFFFFFFF"),
         (T_BOOLEAN, True, "C10501"),
         (T_FLOAT, 22.5, "C40541B40000"),
-        # The single nearest 1/3 is a 4-byte float on every build.
-        (T_FLOAT, f32("3EAAAAAB"), "C4053EAAAAAB"),
+        (T_FLOAT, 230.0, "C40543660000"),
         (T_OPAQUE, b"\x00\xff", "C20500FF"),
     ]
     if SINGLE:
-        # Every float is a single here, and a single always fits in 4 bytes.
-        cases.append((T_FLOAT, 1 / 3, "C4053EAAAAAB"))
+        # A single goes out as the double its shortest text means, unless it is that
+        # double: the single nearest 1/3 (0.33333334) as the double 0.33333334.
+        cases.append((T_FLOAT, f32("3EAAAAAB"), "C805083FD555555C7DDA4B"))
     else:
+        # The single nearest 1/3 is a 4-byte float here, 1/3 itself 8 bytes.
+        cases.append((T_FLOAT, f32("3EAAAAAB"), "C4053EAAAAAB"))
         cases.append((T_FLOAT, 1 / 3, "C805083FD5555555555555"))
     buf = bytearray(16)
     for typ, value, wire in cases:
@@ -162,11 +164,15 @@ def test_float_text_round_trip():
 
 # (value on a single-precision build as binary32 bits, its literal on a double build,
 #  plain text (the same on both), TLV value on a single build, TLV value on a double build).
+# A single build sends the double its text means, as a double build does, unless the
+# single is exactly that double: a server reads 230.1, not 230.10000610351562.
 FLOAT_CASES = (
-    ("4366199A", 230.1, b"230.1", "4366199A", "406CC33333333333"),
-    ("3DCCCCCD", 0.1, b"0.1", "3DCCCCCD", "3FB999999999999A"),
-    ("33D6BF95", 1e-7, b"1e-07", "33D6BF95", "3E7AD7F29ABCAF48"),
-    ("7F7FC99E", 3.4e38, b"3.4e+38", "7F7FC99E", "47EFF933C78CDFAD"),
+    ("4366199A", 230.1, b"230.1", "406CC33333333333", "406CC33333333333"),
+    ("3DCCCCCD", 0.1, b"0.1", "3FB999999999999A", "3FB999999999999A"),
+    ("33D6BF95", 1e-7, b"1e-07", "3E7AD7F29ABCAF48", "3E7AD7F29ABCAF48"),
+    ("7F7FC99E", 3.4e38, b"3.4e+38", "47EFF933C78CDFAD", "47EFF933C78CDFAD"),
+    ("43660000", 230.0, b"230.0", "43660000", "43660000"),
+    ("3F000000", 0.5, b"0.5", "3F000000", "3F000000"),
     ("80000000", -0.0, b"-0.0", "80000000", "80000000"),
     ("C2C80000", -100.0, b"-100.0", "C2C80000", "C2C80000"),
     ("4B800000", 16777216.0, b"16777216.0", "4B800000", "4B800000"),
