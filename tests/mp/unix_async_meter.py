@@ -1,9 +1,9 @@
 # Runs under MicroPython's unix port: the meter of examples/mp_meter.py on
 # AsyncMpClient inside an asyncio loop next to an application task of its own, which
 # counts its turns; the meter de-registers after the given number of seconds.
+import asyncio
 import sys
 
-import asyncio
 import mp_meter
 
 from lwm2m_client.mp.aio import AsyncMpClient
