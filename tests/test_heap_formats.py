@@ -173,6 +173,31 @@ def test_block1_and_fetch_buffers_wait_for_the_first_request_that_needs_them():
     assert core._fetch_buf is not None and len(core._fetch_buf) == 64
 
 
+def _block1_write(core: ClientCore, path: str, body: bytes, size: int = 256) -> Message:
+    for offset in range(0, len(body), size):
+        req = Message(m.CON, m.PUT, next(_MIDS), b"\x04")
+        req.uri_path = path
+        req.content_format = 42
+        req.block1 = (offset // size, offset + size < len(body), (size // 16).bit_length() - 1)
+        req.payload = body[offset:offset + size]
+        core.receive_datagram(to_bytes(req), SERVER, 80)
+        ((data, _),) = core.datagrams_to_send()
+    return decode(data)
+
+
+def test_config_max_request_body_bounds_block1_apart_from_the_body_buffer():
+    core = _meter_client(max_body=512, block_size=256, max_request_body=1024)
+    assert len(core.client._body) == 512
+    core.tree.create_instance(5, 0, {0: b"", 1: "", 3: 0, 5: 0, 9: 2})
+    assert _block1_write(core, "/5/0/0", bytes(range(256)) * 3).code == m.CHANGED
+    assert core.tree.get((5, 0, 0)) == bytes(range(256)) * 3
+    assert len(core._block1_buf) == 1024
+    assert _block1_write(core, "/5/0/0", bytes(1100)).code == m.REQUEST_ENTITY_TOO_LARGE
+    assert ClientConfig("m", max_body=2048).max_request_body == 2048
+    with pytest.raises(UsageError, match="max_request_body"):
+        ClientConfig("m", max_request_body=256)  # smaller than a block
+
+
 def test_config_dedup_capacity_bounds_the_duplicate_caches():
     core = _meter_client(dedup_capacity=2)
     for _ in range(4):

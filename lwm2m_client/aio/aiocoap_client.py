@@ -185,11 +185,11 @@ class AiocoapClient(AdapterBase):
     def _serve(self, request: aiocoap.Message) -> aiocoap.Message:
         addr = peer_address(request.remote)
         if addr is not None and self.core.serves(addr) and \
-                len(request.payload) > self.core.config.max_body:
+                len(request.payload) > self.core.config.max_request_body:
             # aiocoap reassembled a Block1 body larger than the client takes: the
             # lean adapter's answer to it too (RFC 7959 section 2.9.3).
             return aiocoap.Message(code=aiocoap.REQUEST_ENTITY_TOO_LARGE,
-                                   size1=self.core.config.max_body)
+                                   size1=self.core.config.max_request_body)
         answer = None if addr is None else \
             self.core.handle_request(to_core(request), addr, self.now_ms())
         # Requests the core queued after the answer (an Update after /1/x/8) must follow

@@ -25,7 +25,7 @@ from lwm2m_client.core.content import (
     senml_cbor,
     senml_json,
 )
-from lwm2m_client.core.content.floats import SINGLE
+from lwm2m_client.core.content.floats import SINGLE, double_bits
 from lwm2m_client.core.dm.types import (
     T_BOOLEAN,
     T_FLOAT,
@@ -244,6 +244,19 @@ def test_json_numbers_at_the_build_precision():
         assert senml_json.decode(b'[{"n":"/3/0/1","v":2.5e-300}]')[0][1] == 0.0
     else:
         assert senml_json.decode(big)[0][1] == 1e300
+
+
+def test_double_bits_of_decimal_text():
+    # Exact on every build, ties to even: the double a server reads for the text.
+    for dec, hexed in (("230.1", "406CC33333333333"), ("-0.0", "8000000000000000"),
+                       ("5e-324", "0000000000000001"), ("2.4703282292062327e-324", "0"),
+                       ("2.4703282292062328e-324", "0000000000000001"),
+                       ("2.2250738585072011e-308", "000FFFFFFFFFFFFF"),
+                       ("1.7976931348623158e308", "7FEFFFFFFFFFFFFF"),
+                       ("1.7976931348623159e308", "7FF0000000000000"),
+                       ("-1e400", "FFF0000000000000"), ("9007199254740993", "4340000000000000"),
+                       ("0.33333334", "3FD555555C7DDA4B")):
+        assert double_bits(dec) == int(hexed, 16), dec
 
 
 def test_reader_rejects_huge_count():

@@ -52,7 +52,10 @@ class ClientConfig:
     ``message_size`` bounds every datagram; it is ``tuning.max_message_size`` when a
     ``tuning`` (:class:`~lwm2m_client.core.coap.messaging.Tuning`, RFC 7252 section 4.8)
     is given, and giving both with different values is an error. ``max_body`` bounds a
-    whole response or Block1 request body (larger ones are 5.00 / 4.13).
+    whole response body (a larger one is 5.00) and ``max_request_body`` a whole Block1
+    request body (default ``max_body``; a larger one is 4.13): a meter that takes a
+    firmware package in a few KiB but answers in less need not keep a large response
+    buffer.
     ``fetch_size`` bounds the Read-Composite path list kept for block requests that
     come without it (default ``max_body // 4``; 0 keeps none).
     ``dedup_capacity`` is how many recent CON (and, apart, NON) requests are remembered,
@@ -78,7 +81,7 @@ class ClientConfig:
     def __init__(self, endpoint, version="1.1", message_size=None, block_size=512,
                  max_body=8192, tuning=None, preferred_format=None, advertise_formats=None,
                  jitter=0.1, max_events=64, formats=None, fetch_size=None,
-                 dedup_capacity=16):
+                 dedup_capacity=16, max_request_body=None):
         if version not in ("1.0", "1.1", "1.2"):
             raise UsageError("LwM2M version must be 1.0, 1.1 or 1.2, not %r" % (version,))
         if not endpoint or type(endpoint) is not str:
@@ -104,6 +107,11 @@ class ClientConfig:
             raise UsageError("max_events must be at least 1")
         if dedup_capacity < 1:
             raise UsageError("dedup_capacity must be at least 1")
+        if max_request_body is None:
+            max_request_body = max_body
+        elif type(max_request_body) is not int or max_request_body < block_size:
+            raise UsageError("max_request_body %r is smaller than block_size %d" % (
+                max_request_body, block_size))
         if fetch_size is None:
             fetch_size = max_body // 4
         elif type(fetch_size) is not int or not 0 <= fetch_size <= max_body:
@@ -117,6 +125,7 @@ class ClientConfig:
         self.message_size = tuning.max_message_size
         self.block_size = block_size
         self.max_body = max_body
+        self.max_request_body = max_request_body
         self.fetch_size = fetch_size
         self.tuning = tuning
         self.formats = formats
@@ -161,7 +170,7 @@ class ClientCore:
     buffer (``tuning.max_message_size``, the endpoint's) and the body buffer
     (``max_body``, the client's). Two more are allocated by the first request that
     needs them and then kept, since many meters never get such a request: the Block1
-    buffer (``max_body``, by the first Block1 request; a heap too small for it by then
+    buffer (``max_request_body``, by the first Block1 request; a heap too small for it by then
     answers 5.00) and the FETCH buffer (``fetch_size``, by the first FETCH with a body).
     Blocks need none of their own: a Block2 answer is a slice of the body buffer, and
     each Block1 block goes straight into the Block1 buffer.
@@ -174,7 +183,7 @@ class ClientCore:
         self.endpoint = messaging.Endpoint(rng, config.tuning,
                                            dedup_capacity=config.dedup_capacity)
         self._block1 = None  # the Block1Receiver, made by the first Block1 request
-        self._block1_buf = None  # max_body bytes, with the Block1Receiver
+        self._block1_buf = None  # max_request_body bytes, with the Block1Receiver
         self._block1_size = 0
         self._fetch_buf = None  # fetch_size bytes, made by the first FETCH with a body
         self._fetch_size = 0
@@ -402,9 +411,9 @@ class ClientCore:
 
     def _block1_receiver(self):
         if self._block1 is None:
-            self._block1_buf = bytearray(self.config.max_body)
+            self._block1_buf = bytearray(self.config.max_request_body)
             self._block1 = _blockwise().Block1Receiver(
-                self.config.max_body, self.config.szx, self.config.tuning.exchange_lifetime)
+                self.config.max_request_body, self.config.szx, self.config.tuning.exchange_lifetime)
         return self._block1
 
     def _abandon_block1(self):

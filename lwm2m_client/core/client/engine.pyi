@@ -13,6 +13,7 @@ class ClientConfig:
     message_size: int
     block_size: int
     max_body: int
+    max_request_body: int
     fetch_size: int
     tuning: Tuning
     formats: tuple[int, ...]
@@ -27,7 +28,8 @@ class ClientConfig:
                  preferred_format: int | None = None,
                  advertise_formats: Sequence[int] | None = None, jitter: float = 0.1,
                  max_events: int = 64, formats: Sequence[int] | None = None,
-                 fetch_size: int | None = None, dedup_capacity: int = 16) -> None: ...
+                 fetch_size: int | None = None, dedup_capacity: int = 16,
+                 max_request_body: int | None = None) -> None: ...
 
 class ClientCore:
     config: ClientConfig

@@ -296,7 +296,9 @@ def _half(h):
     exp = (h >> 10) & 0x1F
     mant = h & 0x3FF
     if exp == 0:
-        val = mant * 5.960464477539063e-08  # 2**-24
+        # 2**-24 as an expression, not a 17-digit literal: MicroPython's freezing tool
+        # writes float constants with 16 digits, which would make it one step low.
+        val = mant * 2.0 ** -24
     elif exp == 31:
         val = float("nan") if mant else float("inf")
     else:

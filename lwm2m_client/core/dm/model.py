@@ -111,6 +111,8 @@ class ResourceDef:
     # instance stores only the attributes that differ, and a MicroPython instance's
     # attribute table grows with each one (a meter holds dozens of ResourceDefs).
     name = ""
+    multiple = False
+    mandatory = False
     range = None
     units = ""
     description = ""
@@ -119,9 +121,11 @@ class ResourceDef:
                  range_=None, units="", description=""):
         self.rid = rid
         self.operations = operations
-        self.multiple = multiple
-        self.mandatory = mandatory
         self.type = typ
+        if multiple:
+            self.multiple = True
+        if mandatory:
+            self.mandatory = True
         if name:
             self.name = name
         if range_ is not None:
