@@ -95,10 +95,11 @@ def build(opts):
     attach(tree, METER, 0, meter, values={0: "ACME Metering", 2: "SN-" + opts["--endpoint"],
                                          14: meter.kwh})
     formats = [FORMATS[name] for name in opts["--formats"].split(",")]
-    # Buffers are allocated once, sized here: 4 KiB bodies (a firmware chunk, a whole
-    # meter instance in any format) keep the meter's heap small.
+    # Buffers are sized here: 1 KiB answers (a whole meter instance in any format),
+    # 4 KiB request bodies (a firmware chunk), 4 remembered replies for duplicates.
     config = ClientConfig(opts["--endpoint"], block_size=int(opts["--block-size"]),
-                          max_body=4096, formats=formats, preferred_format=formats[0])
+                          max_body=1024, max_request_body=4096, dedup_capacity=4,
+                          formats=formats, preferred_format=formats[0])
     return ClientCore(config, tree, UrandomRng()), meter
 
 

@@ -14,8 +14,8 @@ from spec_vectors import (
 
 from lwm2m_client.core.client.attributes import MAX_INT_ATTR, AttributeStore, parse_query
 from lwm2m_client.core.client.links import (
-    ENABLER_OBJECT_VERSIONS,
     discover_links,
+    enabler_object_version,
     register_links,
 )
 from lwm2m_client.core.content.link import decode_links, encode_links
@@ -276,7 +276,7 @@ def test_register_shapes(oids: list, data: st.DataObject) -> None:
         if oid in (0, 21):
             continue
         ver = versions[oid]
-        published = ENABLER_OBJECT_VERSIONS[version].get(oid)
+        published = enabler_object_version(version, oid)
         if published is not None and _major_minor(ver)[0] == _major_minor(published)[0] \
                 and _major_minor(ver) > _major_minor(published):
             ver = published

@@ -132,7 +132,7 @@ def _registry_versions(oid: int) -> dict[str, str]:
 def test_table_is_the_newest_version_published_with_each_enabler(enabler):
     if not REGISTRY.is_dir():
         pytest.skip(f"OMA registry copy not found at {REGISTRY}")
-    for oid, announced in ENABLER_OBJECT_VERSIONS[enabler].items():
+    for oid, announced in enumerate(ENABLER_OBJECT_VERSIONS[enabler]):
         versions = _registry_versions(oid)
         assert announced in versions, (oid, announced)
         if enabler == "1.0":

@@ -10,38 +10,28 @@ PEP 562, which MicroPython supports too), so a meter that needs the CoAP codec o
 not load the client, and importing any core module does not load all of them.
 """
 
-# name -> module that defines it
-_API = {
-    "ClientCore": "lwm2m_client.core.client.engine",
-    "ClientConfig": "lwm2m_client.core.client.engine",
-    "LwM2MClient": "lwm2m_client.core.client.client",
-    "Tuning": "lwm2m_client.core.coap.messaging",
-    "ObjectTree": "lwm2m_client.core.dm.tree",
-    "ObjectDef": "lwm2m_client.core.dm.model",
-    "ResourceDef": "lwm2m_client.core.dm.model",
-    "obj": "lwm2m_client.core.dm.model",
-    "resource": "lwm2m_client.core.dm.model",
-    "Instance": "lwm2m_client.core.dm.app",
-    "attach": "lwm2m_client.core.dm.app",
-    "add_security": "lwm2m_client.core.client.setup",
-    "add_server": "lwm2m_client.core.client.setup",
-    "add_device": "lwm2m_client.core.client.setup",
-    "add_connectivity": "lwm2m_client.core.client.setup",
-    "LwM2MError": "lwm2m_client.core.errors",
-    "UsageError": "lwm2m_client.core.errors",
-    "BadRequest": "lwm2m_client.core.errors",
-    "NotFound": "lwm2m_client.core.errors",
-    "MethodNotAllowed": "lwm2m_client.core.errors",
-    "InternalServerError": "lwm2m_client.core.errors",
-}
+# (module, the names it defines). Nested tuples of constants rather than a dict: frozen
+# into firmware they stay in flash, where a dict would be built in RAM at import.
+_API = (
+    ("lwm2m_client.core.client.engine", ("ClientCore", "ClientConfig")),
+    ("lwm2m_client.core.client.client", ("LwM2MClient",)),
+    ("lwm2m_client.core.coap.messaging", ("Tuning",)),
+    ("lwm2m_client.core.dm.tree", ("ObjectTree",)),
+    ("lwm2m_client.core.dm.model", ("ObjectDef", "ResourceDef", "obj", "resource")),
+    ("lwm2m_client.core.dm.app", ("Instance", "attach")),
+    ("lwm2m_client.core.client.setup", ("add_security", "add_server", "add_device",
+                                        "add_connectivity")),
+    ("lwm2m_client.core.errors", ("LwM2MError", "UsageError", "BadRequest", "NotFound",
+                                  "MethodNotAllowed", "InternalServerError")),
+)
 
 # Whole modules offered by name: events (Registered, ...), value types (T_FLOAT, ...).
-_MODULES = {
-    "events": "lwm2m_client.core.client.events",
-    "types": "lwm2m_client.core.dm.types",
-}
+_MODULES = (
+    ("events", "lwm2m_client.core.client.events"),
+    ("types", "lwm2m_client.core.dm.types"),
+)
 
-__all__ = tuple(_API) + tuple(_MODULES)
+__all__ = tuple([name for _, names in _API for name in names] + [n for n, _ in _MODULES])
 
 
 def _module(dotted):
@@ -52,10 +42,12 @@ def _module(dotted):
 
 
 def __getattr__(name):
-    if name in _API:
-        return getattr(_module(_API[name]), name)
-    if name in _MODULES:
-        return _module(_MODULES[name])
+    for dotted, names in _API:
+        if name in names:
+            return getattr(_module(dotted), name)
+    for short, dotted in _MODULES:
+        if name == short:
+            return _module(dotted)
     # "from lwm2m_client.core import errors": MicroPython asks the package for the name
     # before it looks for a submodule of that name, so find the submodule here.
     try:

@@ -23,14 +23,15 @@ Write-Composite    iPATCH /                     2.04
 Observe (GET with Observe=0) is answered as a Read; the response then carries no
 Observe option, which tells the server no observation was set up (RFC 7641 section 3.2).
 
-What only Discover and Write-Attributes need (the link lists, the attribute store) is
-imported by the first such request, and a content format's codec by the first request
+What only Discover and Write-Attributes need (the link lists, the attribute store) and
+the composite operations (:mod:`~lwm2m_client.core.client.composite`) are imported by
+the first such request, and a content format's codec by the first request
 in that format: a meter that is only read loads neither.
 """
 
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
-from lwm2m_client.core.content import CF_LINK, CF_SENML_CBOR, CF_SENML_JSON, formats
+from lwm2m_client.core.content import CF_LINK, formats
 from lwm2m_client.core.dm.model import OP_E
 from lwm2m_client.core.dm.path import path_from_segments
 from lwm2m_client.core.errors import (
@@ -184,10 +185,12 @@ class DMHandler:
             reply = Reply(op, m.DELETED)
             reply.objects_changed = len(path) == 2
             return reply
-        if op == "read-composite":
-            return self._read_composite(msg, path, payload, version)
-        if op == "write-composite":
-            return self._write_composite(msg, path, payload)
+        if op == "read-composite" or op == "write-composite":
+            # Imported by the first composite request: many servers never send one.
+            from lwm2m_client.core.client import composite
+            if op == "read-composite":
+                return composite.read_composite(self, msg, path, payload, version)
+            return composite.write_composite(self, msg, path, payload)
         raise MethodNotAllowed("method not supported")
 
     def _read(self, op, msg, path, version):
@@ -273,56 +276,6 @@ class DMHandler:
             raise MethodNotAllowed("resource %d is not executable" % path[2])
         self.tree.execute(path, payload)
         return Reply("execute", m.CHANGED)
-
-    def _read_composite(self, msg, path, payload, version):
-        if path:
-            raise MethodNotAllowed("Read-Composite targets the root")
-        cf = msg.content_format
-        codec = formats.path_list_codec(cf, self.formats)
-        if codec is None:
-            raise UnsupportedContentFormat("Read-Composite needs a SenML path list")
-        try:
-            targets = codec.decode_paths(payload)
-        except MemoryError:
-            raise RequestEntityTooLarge("no memory for the path list")
-        records = []
-        for target in targets:
-            if target and target[0] in PROTECTED_OBJECTS:
-                raise Unauthorized("the Security object is not readable")
-            # "/" names every object a server may read (ETS 1.1 int-235).
-            found = [target] if target else [
-                (oid,) for oid in self.tree.objects() if oid not in PROTECTED_OBJECTS]
-            for one in found:
-                try:
-                    records.extend(self.tree.read(one))
-                except (NotFound, MethodNotAllowed):
-                    # Best effort: what is missing or not readable (an executable
-                    # resource) is left out (Core 1.1 section 6.3.8; ETS int-236, 281).
-                    continue
-        if not records:
-            raise NotFound("none of the paths exists")
-        records.sort()
-        # Overlapping paths (/1/0 and /1/0/1) must not report a value twice.
-        records = [rec for i, rec in enumerate(records)
-                   if i == 0 or rec[0] != records[i - 1][0]]
-        out_cf = msg.accept
-        if out_cf is None:
-            out_cf = cf if cf in (CF_SENML_JSON, CF_SENML_CBOR) else CF_SENML_CBOR
-        elif out_cf not in formats.HIERARCHICAL:
-            raise NotAcceptable("Read-Composite answers in a hierarchical format")
-        if formats.codec(out_cf, self.formats) is None:
-            raise NotAcceptable("content format %d is not supported" % out_cf)
-        return Reply("read-composite", m.CONTENT, out_cf, self._encode(out_cf, records, ()))
-
-    def _write_composite(self, msg, path, payload):
-        if path:
-            raise MethodNotAllowed("Write-Composite targets the root")
-        items = self._decode(msg, payload, ())
-        for p, _ in items:
-            if p and p[0] in PROTECTED_OBJECTS:
-                raise Unauthorized("the Security object is not writable")
-        self.tree.write_composite(items)
-        return Reply("write-composite", m.CHANGED)
 
     # -- content formats -----------------------------------------------------------
 

@@ -52,13 +52,12 @@ _ENABLER_VERSIONED = (0, 1)
 # announced (HIDDEN_OBJECTS), so it needs no entry. The XML's own <LWM2MVersion> is the
 # oldest enabler an object version works with, not the one it was published with
 # (Device 1.2 says 1.1), so it cannot answer this.
+# Indexed by the object ID (tuples of literals, which stay in flash when frozen into
+# firmware; dicts would be built in RAM at import).
 ENABLER_OBJECT_VERSIONS = {
-    "1.0": {0: "1.0", 1: "1.0", 2: "1.0", 3: "1.0", 4: "1.0", 5: "1.0", 6: "1.0",
-            7: "1.0"},
-    "1.1": {0: "1.1", 1: "1.1", 2: "1.0", 3: "1.1", 4: "1.2", 5: "1.0", 6: "1.0",
-            7: "1.0"},
-    "1.2": {0: "1.2", 1: "1.2", 2: "1.1", 3: "1.2", 4: "1.3", 5: "1.1", 6: "1.0",
-            7: "1.0"},
+    "1.0": ("1.0", "1.0", "1.0", "1.0", "1.0", "1.0", "1.0", "1.0"),
+    "1.1": ("1.1", "1.1", "1.0", "1.1", "1.2", "1.0", "1.0", "1.0"),
+    "1.2": ("1.2", "1.2", "1.1", "1.2", "1.3", "1.1", "1.0", "1.0"),
 }
 # Discover's depth when the request has none, indexed by the path length: the answers
 # of C1.1 section 6.3.2 (its /3/0 example lists resource instances), expressed in the
@@ -99,10 +98,17 @@ def _version_tuple(ver):
         return (0, 0)
 
 
+def enabler_object_version(version, oid):
+    """The version of core object ``oid`` that enabler ``version`` comes with, or None
+    for an object outside the table."""
+    versions = ENABLER_OBJECT_VERSIONS[version]
+    return versions[oid] if 0 <= oid < len(versions) else None
+
+
 def announced_version(oid, object_version, version):
     """The object version a client of enabler ``version`` announces for an object whose
     definition is ``object_version`` (see the module docstring)."""
-    published = ENABLER_OBJECT_VERSIONS[version].get(oid)
+    published = enabler_object_version(version, oid)
     if published is None:
         return object_version
     own = _version_tuple(object_version)

@@ -1,8 +1,9 @@
 """Registration interface, client side (LwM2M Core 1.1/1.2 section 6.2; Transport 6.4.3).
 
 One :class:`Registration` per LwM2M Server account. It is a state machine written as an
-explicit table (DESIGN.md section 3.4): ``TRANSITIONS[(state, event)]`` names the action;
-a pair that is not in the table is a protocol error and is ignored with the state kept.
+explicit table (DESIGN.md section 3.4): ``TRANSITIONS[state][event]`` names the action;
+a pair that is not in the table (None) is a protocol error and is ignored with the state
+kept.
 
 The machine does no I/O and calls nothing back: every driving call (:meth:`handle`,
 :meth:`start`, :meth:`stop`, :meth:`handle_timer`, :meth:`disable`,
@@ -61,40 +62,38 @@ EV_STOP = 6
 EV_DISABLE = 7
 EVENT_NAMES = ("start", "timer", "success", "error", "timeout", "update", "stop", "disable")
 
-# The table. Values are method names of Registration.
-TRANSITIONS = {
-    (ST_IDLE, EV_START): "_begin",
-    (ST_FAILED, EV_START): "_begin",
-    (ST_DEREGISTERED, EV_START): "_begin",
-    (ST_INITIAL_DELAY, EV_TIMER): "_send_register",
-    (ST_RETRY_WAIT, EV_TIMER): "_send_register",
-    (ST_DISABLED, EV_TIMER): "_send_register",
-    (ST_REGISTERING, EV_SUCCESS): "_registered",
-    (ST_REGISTERING, EV_ERROR): "_register_failed",
-    (ST_REGISTERING, EV_TIMEOUT): "_register_failed",
-    (ST_REGISTERED, EV_TIMER): "_send_update",
-    (ST_REGISTERED, EV_UPDATE): "_send_update",
-    (ST_UPDATING, EV_UPDATE): "_note_update",
-    (ST_UPDATING, EV_SUCCESS): "_updated",
+# The table: TRANSITIONS[state][event] is the action, a method name of Registration, or
+# None for a pair the machine does not take. Rows follow the ST_* numbers and columns
+# the EV_* numbers. Literals only: frozen into firmware, the table stays in flash (a dict
+# keyed by (state, event) would be built in RAM at import).
+TRANSITIONS = (
+    # start      timer             success          error               timeout
+    #   update           stop                    disable
+    ("_begin", None, None, None, None,
+     None, "_stopped", None),  # idle
+    (None, "_send_register", None, None, None,
+     None, "_stopped", None),  # initial-delay
+    # A Register in flight may still succeed: on stop, wait for its answer, then
+    # De-register.
+    (None, None, "_registered", "_register_failed", "_register_failed",
+     None, "_stop_when_answered", None),  # registering
+    (None, "_send_update", None, None, None,
+     "_send_update", "_send_deregister", "_send_deregister"),  # registered
     # An Update answered with an error (4.04 above all) or not answered at all means the
     # server lost us: register afresh (Transport 1.1 section 6.4.3; Core 1.2 section 6.2).
-    (ST_UPDATING, EV_ERROR): "_send_register",
-    (ST_UPDATING, EV_TIMEOUT): "_send_register",
-    (ST_REGISTERED, EV_STOP): "_send_deregister",
-    (ST_UPDATING, EV_STOP): "_send_deregister",
-    (ST_REGISTERED, EV_DISABLE): "_send_deregister",
-    (ST_UPDATING, EV_DISABLE): "_send_deregister",
-    (ST_DEREGISTERING, EV_SUCCESS): "_deregistered",
-    (ST_DEREGISTERING, EV_ERROR): "_deregistered",
-    (ST_DEREGISTERING, EV_TIMEOUT): "_deregistered",
-    (ST_IDLE, EV_STOP): "_stopped",
-    (ST_INITIAL_DELAY, EV_STOP): "_stopped",
-    # A Register in flight may still succeed: wait for its answer, then De-register.
-    (ST_REGISTERING, EV_STOP): "_stop_when_answered",
-    (ST_RETRY_WAIT, EV_STOP): "_stopped",
-    (ST_DISABLED, EV_STOP): "_stopped",
-    (ST_FAILED, EV_STOP): "_stopped",
-}
+    (None, None, "_updated", "_send_register", "_send_register",
+     "_note_update", "_send_deregister", "_send_deregister"),  # updating
+    (None, None, "_deregistered", "_deregistered", "_deregistered",
+     None, None, None),  # deregistering
+    (None, "_send_register", None, None, None,
+     None, "_stopped", None),  # retry-wait
+    (None, "_send_register", None, None, None,
+     None, "_stopped", None),  # disabled
+    ("_begin", None, None, None, None,
+     None, "_stopped", None),  # failed
+    ("_begin", None, None, None, None,
+     None, None, None),  # deregistered
+)
 
 # Update margin before lifetime expiry: the spec gives none; lifetime - min(lifetime/2,
 # MAX_TRANSMIT_WAIT) leaves room for a full CON exchange (LWM2M-FACTS section 2). The
@@ -196,7 +195,7 @@ class Registration:
     def handle(self, event, now_ms, code=None, location=None):
         """Feed one event; returns what it asks for (RegRequests and events, in order).
         A (state, event) pair the table does not have changes nothing and returns []."""
-        action = TRANSITIONS.get((self.state, event))
+        action = TRANSITIONS[self.state][event]
         if action is None:
             return []
         if event == EV_ERROR or event == EV_TIMEOUT:
@@ -208,7 +207,7 @@ class Registration:
 
     def accepts(self, event):
         """True when the table has an entry for ``event`` in the current state."""
-        return (self.state, event) in TRANSITIONS
+        return TRANSITIONS[self.state][event] is not None
 
     def get_timer(self):
         return self.deadline

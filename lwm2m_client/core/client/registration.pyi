@@ -28,7 +28,7 @@ EV_STOP: int
 EV_DISABLE: int
 EVENT_NAMES: tuple[str, ...]
 
-TRANSITIONS: dict[tuple[int, int], str]
+TRANSITIONS: tuple[tuple[str | None, ...], ...]
 MAX_TRANSMIT_WAIT_MS: int
 
 class RegRequest:

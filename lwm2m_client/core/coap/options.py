@@ -29,28 +29,29 @@ PROXY_SCHEME = 39
 SIZE1 = 60
 NO_RESPONSE = 258
 
-OPTION_NAMES = {
-    IF_MATCH: "If-Match",
-    URI_HOST: "Uri-Host",
-    ETAG: "ETag",
-    IF_NONE_MATCH: "If-None-Match",
-    OBSERVE: "Observe",
-    URI_PORT: "Uri-Port",
-    LOCATION_PATH: "Location-Path",
-    URI_PATH: "Uri-Path",
-    CONTENT_FORMAT: "Content-Format",
-    MAX_AGE: "Max-Age",
-    URI_QUERY: "Uri-Query",
-    ACCEPT: "Accept",
-    LOCATION_QUERY: "Location-Query",
-    BLOCK2: "Block2",
-    BLOCK1: "Block1",
-    SIZE2: "Size2",
-    PROXY_URI: "Proxy-Uri",
-    PROXY_SCHEME: "Proxy-Scheme",
-    SIZE1: "Size1",
-    NO_RESPONSE: "No-Response",
-}
+# (number, name) for repr: literal pairs, which stay in flash when frozen into firmware.
+OPTION_NAMES = (
+    (1, "If-Match"),
+    (3, "Uri-Host"),
+    (4, "ETag"),
+    (5, "If-None-Match"),
+    (6, "Observe"),
+    (7, "Uri-Port"),
+    (8, "Location-Path"),
+    (11, "Uri-Path"),
+    (12, "Content-Format"),
+    (14, "Max-Age"),
+    (15, "Uri-Query"),
+    (17, "Accept"),
+    (20, "Location-Query"),
+    (23, "Block2"),
+    (27, "Block1"),
+    (28, "Size2"),
+    (35, "Proxy-Uri"),
+    (39, "Proxy-Scheme"),
+    (60, "Size1"),
+    (258, "No-Response"),
+)
 
 # Options whose value is a uint (RFC 7252 §5.10 table 4 and the RFCs above).
 UINT_OPTIONS = (URI_PORT, CONTENT_FORMAT, MAX_AGE, ACCEPT, OBSERVE, BLOCK1, BLOCK2,
@@ -74,7 +75,10 @@ def is_critical(number):
 
 
 def option_name(number):
-    return OPTION_NAMES.get(number, "Option%d" % number)
+    for num, name in OPTION_NAMES:
+        if num == number:
+            return name
+    return "Option%d" % number
 
 
 def encode_uint(value):

@@ -20,7 +20,7 @@ PROXY_URI: int
 PROXY_SCHEME: int
 SIZE1: int
 NO_RESPONSE: int
-OPTION_NAMES: dict[int, str]
+OPTION_NAMES: tuple[tuple[int, str], ...]
 UINT_OPTIONS: tuple[int, ...]
 STRING_OPTIONS: tuple[int, ...]
 KNOWN_CRITICAL: tuple[int, ...]

@@ -296,9 +296,9 @@ def _half(h):
     exp = (h >> 10) & 0x1F
     mant = h & 0x3FF
     if exp == 0:
-        # 2**-24 as an expression, not a 17-digit literal: MicroPython's freezing tool
-        # writes float constants with 16 digits, which would make it one step low.
-        val = mant * 2.0 ** -24
+        # mant * 2**-24, as a division by an exact constant: MicroPython's freezing
+        # tool writes float constants with 16 digits, and 2**-24 needs 17.
+        val = mant / 16777216.0
     elif exp == 31:
         val = float("nan") if mant else float("inf")
     else:

@@ -40,11 +40,6 @@ F_VLO = 10
 F_T = 11
 F_IGNORED = 12
 
-JSON_FIELDS = {
-    "bver": F_BVER, "bn": F_BN, "bt": F_BT, "bv": F_BV, "n": F_N, "v": F_V,
-    "vs": F_VS, "vb": F_VB, "vd": F_VD, "vlo": F_VLO, "t": F_T,
-    "bu": F_IGNORED, "bs": F_IGNORED, "u": F_IGNORED, "s": F_IGNORED, "ut": F_IGNORED,
-}
 CBOR_FIELDS = {
     -1: F_BVER, -2: F_BN, -3: F_BT, -5: F_BV, 0: F_N, 2: F_V, 3: F_VS, 4: F_VB,
     8: F_VD, "vlo": F_VLO, 6: F_T, -4: F_IGNORED, -6: F_IGNORED, 1: F_IGNORED,

@@ -15,7 +15,6 @@ F_VD: int
 F_VLO: int
 F_T: int
 F_IGNORED: int
-JSON_FIELDS: dict[str, int]
 CBOR_FIELDS: dict[int | str, int]
 SENML_VERSION: int
 

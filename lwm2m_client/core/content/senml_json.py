@@ -24,6 +24,15 @@ from lwm2m_client.core.errors import BadRequest, DecodeError, NotAcceptable
 _put = _j.put
 _put_string = _j.put_string
 
+# SenML JSON labels (RFC 8428 section 4.3) -> the field IDs of senml_common.walk; here
+# rather than in senml_common, so a client without SenML JSON never builds it.
+FIELDS = {
+    "bver": _sc.F_BVER, "bn": _sc.F_BN, "bt": _sc.F_BT, "bv": _sc.F_BV, "n": _sc.F_N,
+    "v": _sc.F_V, "vs": _sc.F_VS, "vb": _sc.F_VB, "vd": _sc.F_VD, "vlo": _sc.F_VLO,
+    "t": _sc.F_T, "bu": _sc.F_IGNORED, "bs": _sc.F_IGNORED, "u": _sc.F_IGNORED,
+    "s": _sc.F_IGNORED, "ut": _sc.F_IGNORED,
+}
+
 _KEY_BN = b'"bn":'
 _KEY_N = b'"n":'
 _KEY_V = b',"v":'
@@ -100,7 +109,7 @@ def _opaque(x):
 
 
 def _resolve(data):
-    return _sc.walk(_j.loads(data), _sc.JSON_FIELDS, _opaque)
+    return _sc.walk(_j.loads(data), FIELDS, _opaque)
 
 
 def decode(data, base=(), type_of=None):

@@ -11,6 +11,8 @@ from lwm2m_client.core._typing import (
                 WritableBuffer,
 )
 
+FIELDS: dict[str, int]
+
 def encode_into(buf: WritableBuffer, records: Sequence[Record | TimedRecord],
                 base: Path = ()) -> int: ...
 def decode(data: ReadableBuffer, base: Path = (), type_of: TypeOf | None = None) -> list[Item]: ...
