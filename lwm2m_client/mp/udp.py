@@ -14,8 +14,10 @@ the core what arrived, fires its timer when due and sends what it wants sent.
 
 With one server account (a meter's usual case) the socket is connected to that server:
 the network stack then drops datagrams from anyone else (only a registered server is
-answered, Core 1.1 section 6.3), and datagrams are read into one receive buffer made at
-start, so a full heap cannot stop the meter from hearing its server.
+answered, Core 1.1 section 6.3). Each datagram is read with ``recv``/``recvfrom``, which
+take one datagram; ``readinto`` into a buffer made at start would not do, because
+MicroPython's stream ``readinto`` keeps reading until the buffer is full and so joins
+datagrams that wait together.
 """
 
 import select
@@ -77,7 +79,6 @@ class MpClient:
         self._poller = None
         self._running = False
         self._peer = None  # the one server's address when the socket is connected
-        self._rx = None
         self.dropped = 0  # datagrams lost to a full heap or a socket error
 
     def __repr__(self):
@@ -99,7 +100,6 @@ class MpClient:
         if len(accounts) == 1:
             self._peer = self.core.accounts()[0][2]
             sock.connect(self._peer)
-            self._rx = bytearray(self.core.config.message_size)
         self.sock = sock
         self._poller = select.poll()
         self._poller.register(sock, select.POLLIN)
@@ -174,10 +174,7 @@ class MpClient:
         while True:
             try:
                 if self._peer is not None:
-                    n = self.sock.readinto(self._rx)
-                    if n is None:
-                        return  # nothing more to read
-                    data, addr = memoryview(self._rx)[:n], self._peer
+                    data, addr = self.sock.recv(size), self._peer
                 else:
                     data, addr = self.sock.recvfrom(size)
             except OSError as exc:

@@ -1,8 +1,9 @@
 # Runs under MicroPython's unix port (not one of the mp_*.py scripts): the meter of
 # examples/mp_meter.py on a real UDP socket, whose Reboot (/3/0/4) fills the heap and
-# leaves it fragmented into small holes, and whose Factory Reset (/3/0/5) frees it again.
-# tests/test_mp_meter.py drives it from an LwM2M server: under pressure a request must
-# get an error answer (or none) and never stop the meter; once freed, the next succeeds.
+# leaves it fragmented into holes of about 2 KB, and whose Factory Reset (/3/0/5) frees it
+# again. tests/test_mp_meter.py drives it from an LwM2M server: under pressure a request
+# that needs a larger block (the first body that comes in Block1 needs its 4 KB buffer)
+# must get an error answer and never stop the meter; once freed, the next succeeds.
 import gc
 import sys
 
@@ -20,16 +21,19 @@ def fill():
     # array behind as one big hole); then chunks of falling size take every hole.
     slots = [None] * (gc.mem_free() // 32 + 16)
     n = 0
-    for size in (64, 24, 8):
+    big = 0
+    for size in (2048, 256, 32, 8):
         try:
             while n < len(slots):
                 slots[n] = bytearray(size)
                 n += 1
         except MemoryError:
             pass
-    # Drop every other chunk: holes of at most a few dozen bytes, where small objects
-    # fit and a datagram does not.
-    for i in range(0, n, 2):
+        if size == 2048:
+            big = n
+    # Drop every other 2 KB chunk: holes where datagrams and small objects fit, and
+    # nothing of 4 KB does.
+    for i in range(0, big, 2):
         slots[i] = None
     filler[0] = slots
     log[0] = "filled"
