@@ -30,7 +30,7 @@ from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.models import shipped_objects
 from lwm2m_client.server import LwM2MServer
 
-# tests/mp/spec_vectors.py holds the spec example data (LWM2M-FACTS section 11) shared by
+# tests/mp/spec_vectors.py holds the spec example data shared by
 # the CPython tests and the MicroPython scripts: on sys.path, every test module can
 # `from spec_vectors import ...` (run_mp.mjs puts it on MicroPython's path the same way).
 sys.path.insert(0, str(Path(__file__).resolve().parent / "mp"))

@@ -5,7 +5,7 @@ Every datagram goes straight into ``ClientCore.receive_datagram`` from the serve
 (the exact one where the spec names it, Transport 1.1 section 6.7), an RST, or nothing;
 the client never raises, a rejected request leaves the object tree and the attribute
 store exactly as they were (deep snapshot compare), and the registration stays as it
-was: same state, same location, no new Register (LWM2M-FACTS section 1, DESIGN.md 3.5).
+was: same state, same location, no new Register: a peer never leaves half-applied state.
 """
 
 from __future__ import annotations

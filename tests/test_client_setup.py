@@ -106,7 +106,7 @@ def test_server_params_defaults_when_absent():
     p = setup.server_params(tree, 0)
     d = ServerParams()
     assert (p.ssid, p.lifetime, p.binding, p.queue) == (3, 600, "U", False)
-    # Core 1.1 section 6.2.1.1 defaults (LWM2M-FACTS section 2).
+    # Core 1.1 section 6.2.1.1 defaults.
     assert (p.initial_delay, p.retry_count, p.retry_timer) == (0, 5, 60)
     assert (p.sequence_delay, p.sequence_retry_count) == (86400, 1)
     assert p.bootstrap_on_failure is True

@@ -249,7 +249,7 @@ def test_every_datagram_duplicated() -> None:
 
 @pytest.mark.parametrize("lifetime, due_s", [(60, 30), (300, 207), (86400, 86307)])
 def test_update_at_lifetime_minus_margin(lifetime: int, due_s: int) -> None:
-    # Margin min(lifetime/2, MAX_TRANSMIT_WAIT = 93 s), LWM2M-FACTS section 2.
+    # Margin min(lifetime/2, MAX_TRANSMIT_WAIT = 93 s).
     sim, server, meter, node = registered_world(lifetime=lifetime)
     t_reg = node.times_of(ev.Registered)[0]
     assert sim.run(lambda: len(node.of_type(ev.RegistrationUpdated)) == 2,

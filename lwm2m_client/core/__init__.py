@@ -1,6 +1,6 @@
 """Sans-IO LwM2M protocol core, and its import surface for MicroPython and CPython.
 
-Rules for everything below this package (DESIGN.md section 3): no I/O, no clock, no
+Rules for everything below this package: no I/O, no clock, no
 global randomness, and only the MicroPython-safe subset of Python (no dataclasses,
 enum, typing at run time, re, json, logging; no ``raise ... from``).
 

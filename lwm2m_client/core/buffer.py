@@ -1,4 +1,4 @@
-"""Writing into a caller-provided fixed-size buffer (DESIGN.md section 3.6).
+"""Writing into a caller-provided fixed-size buffer: nothing in the core grows a buffer.
 
 Encoders never grow a buffer: they write into the ``bytearray`` or ``memoryview`` they
 are given and raise :class:`BufferFull` when the next write would not fit, so the

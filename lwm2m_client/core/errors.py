@@ -1,6 +1,6 @@
 """Error classes of the core, each carrying the CoAP response code it maps to.
 
-Two error channels (DESIGN.md section 3.5): application misuse raises at once, anything
+Two error channels: application misuse raises at once, anything
 that comes from the peer is turned into the CoAP code held by ``code``. Codes are the
 single-byte CoAP form ``class << 5 | detail`` (RFC 7252 section 3), e.g. 4.04 = 0x84.
 """
@@ -89,5 +89,5 @@ class UsageError(ValueError):
     """The application misused the API (a bad argument, a call in the wrong state).
 
     Raised at once, never turned into a CoAP response: it is the first of the two error
-    channels of DESIGN.md section 3.5, the peer's errors (LwM2MError) being the second.
+    channels, the peer's errors (LwM2MError) being the second.
     """

@@ -1,6 +1,6 @@
 """Device Management and Information Reporting requests to a registered client.
 
-Mapping per LwM2M Transport 1.1 §6.4.4-6.4.5 (LWM2M-FACTS §1). Every request goes to the
+Mapping per LwM2M Transport 1.1 §6.4.4-6.4.5. Every request goes to the
 address the client registered from, through the server's one aiocoap context, under the
 client's alternate path when it announced one (Core 1.1 §6.2.1.1). aiocoap does the block-wise
 transfers (RFC 7959) both ways.

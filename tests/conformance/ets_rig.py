@@ -4,7 +4,7 @@ Every case runs the real client core over the lean UDP adapter against the embed
 LwM2M server (aiocoap, an independent CoAP stack) on loopback. The device is the
 ETS configuration C.4 (C.1 + C.3 + battery resources) with the values of the Device
 example of LwM2M Core 1.2 section 7.4.5, so that reads can be compared byte for byte
-with the specification's own vectors (LWM2M-FACTS section 11). Object 19
+with the specification's own vectors. Object 19
 (BinaryAppDataContainer) stands in for the ETS's Portfolio object (16): it has the same
 shape -- multiple instances, a writable multiple resource 0 -- and the project ships it.
 

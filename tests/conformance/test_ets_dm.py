@@ -36,7 +36,7 @@ from lwm2m_client.core.content import (
 )
 
 HIERARCHICAL = [CF_TLV, CF_SENML_JSON, CF_SENML_CBOR, CF_LWM2M_CBOR]
-# /3/0 as each hierarchical format must render it (LWM2M-FACTS section 11).
+# /3/0 as each hierarchical format must render it.
 DEVICE_VECTORS = {CF_TLV: TLV_3_0, CF_SENML_JSON: SENML_JSON_3_0,
                   CF_SENML_CBOR: SENML_CBOR_3_0, CF_LWM2M_CBOR: LWM2M_CBOR_3_0}
 

@@ -1,6 +1,6 @@
 """CBOR, SenML, LwM2M CBOR, LwM2M JSON and CF 60 checks that run under MicroPython too.
 
-Spec vectors (LWM2M-FACTS section 11) byte for byte, and a few round trips.
+Spec vectors byte for byte, and a few round trips.
 """
 
 from struct import unpack

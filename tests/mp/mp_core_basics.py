@@ -43,7 +43,7 @@ def test_error_classes_carry_their_coap_codes():
 
 def test_misuse_and_buffer_errors_carry_no_coap_code():
     # Application misuse and a full encoder buffer are not the peer's errors: neither
-    # maps to a response code (DESIGN.md section 3.5).
+    # maps to a response code.
     for cls in (errors.UsageError, errors.BufferFull):
         assert not issubclass(cls, errors.LwM2MError), cls
         assert not hasattr(cls, "code"), cls

@@ -1,6 +1,6 @@
 """Write-Attributes: the NOTIFICATION attributes a server attaches to paths.
 
-LwM2M Core 1.1/1.2 sections 5.1.1-5.1.2 and 6.3.4 (LWM2M-FACTS section 5). A server
+LwM2M Core 1.1/1.2 sections 5.1.1-5.1.2 and 6.3.4. A server
 sends ``PUT /path?pmin=10&pmax=60&gt=50.5`` with no payload; :func:`parse_query` turns
 the Uri-Query strings into a dict and :class:`AttributeStore` keeps what each server
 attached at each level (object, instance, resource, resource instance).
@@ -167,9 +167,9 @@ class AttributeStore:
     """Attached attributes per ``(ssid, path)``, at most ``capacity`` entries.
 
     Attributes are per server (T1.1 section 6.4.4); an entry exists while at least one
-    attribute is set at that level. Nothing in the core grows without bound (DESIGN.md
-    section 3.6): a write that would need a new entry in a full store answers 5.00
-    (InternalServerError): the request is well formed, so no 4.xx describes the
+    attribute is set at that level. Nothing in the core grows without bound: a write
+    that would need a new entry in a full store answers 5.00 (InternalServerError):
+    the request is well formed, so no 4.xx describes the
     refusal (T1.1 section 6.7), and 4.13 is about request bodies, which this has none.
     """
 

@@ -3,7 +3,7 @@
 Maps one CoAP request from a registered LwM2M Server onto the object tree
 (Transport 1.1 section 6.4.4; Core 1.1 section 6.3) and produces the response code,
 content format and body. Every error is an LwM2MError whose ``code`` becomes the
-response (DESIGN.md section 3.5); nothing here raises anything else for peer input.
+response; nothing here raises anything else for peer input.
 
 =================  ===========================  ===============================
 operation          request                      success

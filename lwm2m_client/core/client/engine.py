@@ -1,4 +1,4 @@
-"""The client core: one LwM2M client as a sans-IO object (DESIGN.md section 2).
+"""The client core: one LwM2M client as a sans-IO object.
 
 Bytes and time go in, bytes, deadlines and events come out::
 
@@ -40,7 +40,7 @@ except ImportError:  # a MicroPython port built without it
     _crc32 = None
 
 # A format configured by its IANA number also answers to the pre-IANA number some LwM2M
-# 1.0 servers still send (LWM2M-FACTS section 4): the same bytes under another name.
+# 1.0 servers still send: the same bytes under another name.
 _OLD_NUMBERS = ((CF_TLV, CF_TLV_OLD), (CF_LWM2M_JSON, CF_LWM2M_JSON_OLD))
 
 

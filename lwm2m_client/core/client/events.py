@@ -1,6 +1,6 @@
 """Events the client core hands to the application (``ClientCore.next_event()``).
 
-Past-tense names (DESIGN.md section 3.9). Plain classes so MicroPython can run them.
+Past-tense names. Plain classes so MicroPython can run them.
 """
 
 

@@ -4,7 +4,7 @@ Both return links in the shape :func:`lwm2m_client.core.content.link.encode_link
 writes: ``(target, attrs)`` with ``target`` a path tuple (or a ``str`` under an
 alternate path) and ``attrs`` a list of ``(name, value)``.
 
-Object versions (C1.1 section 7.2.3, LWM2M-FACTS section 2): LwM2M 1.0 has no object
+Object versions (C1.1 section 7.2.3): LwM2M 1.0 has no object
 versioning, so a 1.0 registration and a 1.0 Discover carry no ``ver`` at all. From 1.1
 on, a link without ``ver`` means version 1.0, except that a core object is then read as
 the version that comes with the client's enabler release (``lwm2m=``).

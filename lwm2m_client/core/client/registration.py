@@ -1,7 +1,7 @@
 """Registration interface, client side (LwM2M Core 1.1/1.2 section 6.2; Transport 6.4.3).
 
 One :class:`Registration` per LwM2M Server account. It is a state machine written as an
-explicit table (DESIGN.md section 3.4): ``TRANSITIONS[state][event]`` names the action;
+explicit table: ``TRANSITIONS[state][event]`` names the action;
 a pair that is not in the table (None) is a protocol error and is ignored with the state
 kept.
 
@@ -96,7 +96,7 @@ TRANSITIONS = (
 )
 
 # Update margin before lifetime expiry: the spec gives none; lifetime - min(lifetime/2,
-# MAX_TRANSMIT_WAIT) leaves room for a full CON exchange (LWM2M-FACTS section 2). The
+# MAX_TRANSMIT_WAIT) leaves room for a full CON exchange. The
 # default is RFC 7252 section 4.8.2's 93 s; the client passes its tuning's value.
 MAX_TRANSMIT_WAIT_MS = 93000
 

@@ -25,7 +25,7 @@ since 2000 get :data:`EPOCH_2000_OFFSET` added.
 from lwm2m_client.core.client.registration import ServerParams
 from lwm2m_client.core.errors import UsageError
 
-# Object 0 resource 2, Security Mode (Transport 1.1 section 5.2; LWM2M-FACTS section 9).
+# Object 0 resource 2, Security Mode (Transport 1.1 section 5.2).
 SEC_PSK = 0
 SEC_RPK = 1
 SEC_CERTIFICATE = 2

@@ -44,6 +44,6 @@ CF_SENML_ETCH_CBOR = 322
 CF_TLV = 11542
 CF_LWM2M_JSON = 11543
 CF_LWM2M_CBOR = 11544
-# Pre-IANA numbers some 1.0 servers still send (LWM2M-FACTS section 4).
+# Pre-IANA numbers some 1.0 servers still send.
 CF_TLV_OLD = 1542
 CF_LWM2M_JSON_OLD = 1543

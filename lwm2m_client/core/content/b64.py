@@ -6,7 +6,7 @@ ship ``binascii``, so the core has its own small codec.
 
 Encoding chooses the alphabet (standard ``+/`` or URL-safe ``-_``, RFC 4648 sections 4
 and 5) and whether to pad. Decoding is liberal, because the spec's own examples mix the
-alphabets (LWM2M-FACTS section 4): either alphabet, padded or unpadded input. Anything
+alphabets: either alphabet, padded or unpadded input. Anything
 else -- whitespace, a stray ``=``, an impossible length -- is a DecodeError.
 """
 

@@ -8,7 +8,7 @@ so the client only decodes it; the encoder serves the embedded test server.
 
 Names follow :func:`senml_common.plan` (``bn`` = ``"/3/0/"``, or the full path for a
 single resource with no ``n``, or no ``bn`` and full names). Opaque travels as
-standard padded Base64 in ``sv`` (the 1.0 text does not say; LWM2M-FACTS section 4
+standard padded Base64 in ``sv`` (the 1.0 text does not say
 marks this unconfirmed); when ``type_of`` says Opaque, ``sv`` is Base64-decoded.
 """
 

@@ -2,7 +2,7 @@
 
 The rules for what each hook does are documented in one place, the docstring of
 :mod:`lwm2m_client.core.dm.tree`. This module keeps the registrations: it checks the
-paths they name (a bad one raises :class:`UsageError` at once, DESIGN.md section 3.5),
+paths they name (a bad one raises :class:`UsageError` at once),
 finds the hook for a path, and forgets the hooks of an instance when it is deleted.
 
 Keys: read and execute hooks are keyed ``(oid, iid, rid)`` with ``iid`` None for every

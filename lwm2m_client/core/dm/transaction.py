@@ -5,7 +5,7 @@ the instances it touches; every check (path, type, range, operations, limits) ha
 while staging and raises the LwM2MError of the first bad item. Only when all items are
 staged, and the application's validators accepted the result, does :meth:`commit`
 swap the copies in. A failure at any point therefore leaves the tree exactly as it
-was (DESIGN.md section 3.5: never half-applied state).
+was: never half-applied state.
 
 Instance storage, shared with :mod:`lwm2m_client.core.dm.tree`: an instance is a dict
 ``rid -> value`` where a multiple resource's value is a dict ``riid -> value``.

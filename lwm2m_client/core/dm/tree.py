@@ -6,7 +6,7 @@ module, or :func:`~lwm2m_client.core.dm.model.obj` in Python); paths are tuples 
 ``(3, 0, 13)`` (:mod:`~lwm2m_client.core.dm.path`). An object instance written as a
 Python class plugs in with :mod:`lwm2m_client.core.dm.app`.
 
-Two error channels (DESIGN.md section 3.5)
+Two error channels (misuse raises, the peer gets a code)
     The application API raises :class:`~lwm2m_client.core.errors.UsageError` (a
     ValueError) at once for misuse: a bad path or argument, a missing object, instance
     or value, a value of the wrong type or out of range. Its one-line message names the

@@ -88,7 +88,7 @@ class Objlnk:
     @staticmethod
     def parse(text):
         """Parse ``"66:0"``. The spec's own example of the null link is hex
-        ``"FFFF:FFFF"`` (LWM2M-FACTS section 11), so that spelling is accepted too."""
+        ``"FFFF:FFFF"``, so that spelling is accepted too."""
         parts = text.split(":")
         if len(parts) != 2:
             raise BadRequest("bad object link %r" % text)
