@@ -4,8 +4,8 @@ The tree records every path whose value changed (application ``set``, server Wri
 Create, Delete) so the engine can later decide which observations to notify
 (LwM2M Core 1.1 section 6.4.2). The set never grows past ``capacity``: when it is
 full, the new path is widened to its instance, then to its object, then to the root,
-dropping the entries the wider path covers. A wider path means "something under here changed", which can only cause extra notifications,
-never missed ones.
+dropping the entries the wider path covers. A wider path means "something under here
+changed", which can only cause extra notifications, never missed ones.
 """
 
 from lwm2m_client.core.dm.path import is_prefix
