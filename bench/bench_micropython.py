@@ -36,8 +36,9 @@ def run(binary: Path, lib: str, heap_kib: int | None, reads: int = 200) -> str |
     if heap_kib is not None:
         cmd += ["-X", f"heapsize={heap_kib}k"]
     cmd += [str(PROBE), str(reads)]
-    # MICROPYPATH replaces the whole default path: the frozen modules need ".frozen".
-    path = f"{lib or '.frozen'}:{ROOT / 'examples'}"
+    # MICROPYPATH replaces the whole default path: the frozen modules need ".frozen"
+    # (first, so the frozen build's own mp_meter module is the one imported).
+    path = f"{lib}:{ROOT / 'examples'}" if lib else f".frozen:{ROOT / 'examples'}"
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
                             env={"MICROPYPATH": path, "PATH": os.environ.get("PATH", "")})
     if result.returncode != 0 or not result.stdout.rstrip().endswith("OK"):

@@ -172,8 +172,10 @@ def run_command(cmd: list[str], timeout: float, env: dict[str, str] | None = Non
 
 def frozen_inputs(repo: Path) -> list[Path]:
     """The files the frozen build freezes, as the repository's manifest.py reads them (the
-    ``urls`` of package-*.json), with the manifests themselves."""
-    inputs = [repo / "manifest.py", repo / ".ci" / "unix_frozen_manifest.py"]
+    ``urls`` of package-*.json), with the manifests themselves and the example meter's
+    module, which .ci/unix_frozen_manifest.py adds."""
+    inputs = [repo / "manifest.py", repo / ".ci" / "unix_frozen_manifest.py",
+              repo / "examples" / "mp_meter.py"]
     for package in sorted(glob.glob(str(repo / "package-*.json"))):
         inputs.append(Path(package))
         with open(package, encoding="utf-8") as f:
