@@ -16,7 +16,6 @@ the deadline may have moved.
 import asyncio
 from asyncio import core as _aio_core
 
-from lwm2m_client.mp.clock import MAX_SLEEP_MS
 from lwm2m_client.mp.udp import MpClient
 
 
@@ -73,21 +72,11 @@ class AsyncMpClient:
     async def _time(self):
         client = self.loop_client
         while client.sock is not None:
-            now = client.clock.now_ms()
-            deadline = self.core.get_timer()
-            wait = MAX_SLEEP_MS if deadline is None else max(0, min(MAX_SLEEP_MS,
-                                                                    deadline - now))
             try:
-                await asyncio.wait_for_ms(self._wake.wait(), wait)
+                await asyncio.wait_for_ms(self._wake.wait(), client.wait_ms())
             except asyncio.TimeoutError:
                 pass
             self._wake.clear()
             if client.sock is None:
                 return
-            now = client.clock.now_ms()
-            deadline = self.core.get_timer()
-            if deadline is not None and now >= deadline:
-                self.core.handle_timer(now)
-            if client.on_tick is not None:
-                client.on_tick(now)
-            client._flush()
+            client.wake_up()

@@ -110,13 +110,21 @@ class MpClient:
     def step(self, max_wait_ms=MAX_SLEEP_MS):
         """Wait for a datagram or the core's timer (at most ``max_wait_ms``), then serve
         what happened. Returns the clock after the wake-up."""
-        now = self.clock.now_ms()
-        deadline = self.core.get_timer()
-        wait = max_wait_ms
-        if deadline is not None:
-            wait = min(wait, max(0, deadline - now))
-        if self._poller.poll(wait):
+        if self._poller.poll(self.wait_ms(max_wait_ms)):
             self._receive_all()
+        return self.wake_up()
+
+    def wait_ms(self, max_wait_ms=MAX_SLEEP_MS):
+        """How long the loop may sleep: until the core's next deadline, at most
+        ``max_wait_ms``."""
+        deadline = self.core.get_timer()
+        if deadline is None:
+            return max_wait_ms
+        return min(max_wait_ms, max(0, deadline - self.clock.now_ms()))
+
+    def wake_up(self):
+        """After a sleep: fire the core's timer when due, let the application take its
+        readings, send what the core wants sent. Returns the clock."""
         now = self.clock.now_ms()
         deadline = self.core.get_timer()
         if deadline is not None and now >= deadline:
