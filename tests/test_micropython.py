@@ -90,6 +90,19 @@ def test_driver_summary_matches_its_lines(mp_run: DriverRun) -> None:
     assert mp_run.summary_problems(MP_IDS) == []
 
 
+def check_demo_results(run: DriverRun) -> None:
+    """What every MicroPython driver must report for the demo scripts the driver tests
+    write (mp_demo.py with passing, failing and raising tests; mp_broken.py that does
+    not import): shared by the WebAssembly and the unix port drivers."""
+    assert run.results["mp_demo.test_a_passes"] is None
+    assert run.results["mp_demo.test_d_passes_after_failures"] is None
+    assert "AssertionError: wrong code" in str(run.results["mp_demo.test_b_fails"])
+    assert 'mp_demo.py", line 6, in test_b_fails' in str(run.results["mp_demo.test_b_fails"])
+    assert "NotFound: gone" in str(run.results["mp_demo.test_c_raises"])
+    assert "ImportError" in str(run.results["mp_broken"])
+    assert "mp_demo.helper_not_a_test" not in run.results
+
+
 def test_driver_reports_every_failure_and_keeps_going(
     micropython_npm: Path, tmp_path: Path
 ) -> None:
@@ -117,13 +130,7 @@ def test_driver_reports_every_failure_and_keeps_going(
     (scripts / "mp_broken.py").write_text("import no_such_module\n")
     run = run_driver(micropython_npm, tmp_path)
     assert run.returncode == 1, run.diagnostics()
-    assert run.results["mp_demo.test_a_passes"] is None
-    assert run.results["mp_demo.test_d_passes_after_failures"] is None
-    assert "AssertionError: wrong code" in str(run.results["mp_demo.test_b_fails"])
-    assert 'mp_demo.py", line 6, in test_b_fails' in str(run.results["mp_demo.test_b_fails"])
-    assert "NotFound: gone" in str(run.results["mp_demo.test_c_raises"])
-    assert "ImportError" in str(run.results["mp_broken"])
-    assert "mp_demo.helper_not_a_test" not in run.results
+    check_demo_results(run)
     order = [line.split()[1].rstrip(":") for line in run.stdout.splitlines()
              if line.startswith(("PASS ", "FAIL "))]
     assert order == [
