@@ -80,6 +80,9 @@ def options(argv):
         i += 2
     if "--server" not in opts or "--endpoint" not in opts:
         raise SystemExit(USAGE)
+    for name in opts["--formats"].split(","):
+        if name not in FORMATS:
+            raise SystemExit("--formats: unknown format %r (%s)" % (name, ",".join(FORMATS)))
     return opts
 
 

@@ -266,3 +266,24 @@ def test_resource_changed_feeds_the_change_log():
     tree.drain_changes()
     core.resource_changed((3, 0, 9), 10)
     assert tree.drain_changes() == [(3, 0, 9)]
+
+
+@pytest.mark.parametrize("path, payload", [("/1/0/1", b"-5"), ("/1/0/7", b"X"),
+                                           ("/1/0/7", b"Q")])
+def test_server_write_registration_cannot_use_is_refused(path, payload):
+    core = core_for(tree_with((1, 300)))
+    registered(core)
+    (ack,) = server_request(core, m.PUT, path, 100, payload, cf=0)
+    assert ack.code == m.BAD_REQUEST
+    assert core.tree.get((1, 0, 1)) == 300 and core.tree.get((1, 0, 7)) == "U"
+
+
+def test_a_new_client_on_the_same_tree_adds_no_second_check():
+    # A simulated reboot makes a new core on the same tree: its hooks replace or match
+    # the old ones, so the tree's hook lists do not grow with each boot.
+    tree = tree_with((1, 300))
+    core_for(tree)
+    before = len(tree._checks)
+    for _ in range(3):
+        core_for(tree)
+    assert len(tree._checks) == before

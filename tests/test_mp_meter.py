@@ -134,12 +134,17 @@ async def test_mp_meter_serves_every_operation(variant, kind, tmp_path):
             raise
 
 
-async def test_mp_meter_usage_error_is_one_line(tmp_path):
+@pytest.mark.parametrize("args, message", [
+    (("--endpoint", "x"), "usage: mp_meter.py"),
+    (("--server", "coap://127.0.0.1", "--endpoint", "x", "--formats", "tlv,xml"),
+     "--formats: unknown format 'xml'"),
+])
+async def test_mp_meter_usage_error_is_one_line(tmp_path, args, message):
     binary = micropython("standard")
-    meter = await start_meter(binary, lib_dir("py", tmp_path), "--endpoint", "x")
+    meter = await start_meter(binary, lib_dir("py", tmp_path), *args)
     code = await meter.finish()
     lines = meter.output.decode().strip().splitlines()
-    assert code != 0 and len(lines) == 1 and lines[0].startswith("usage: mp_meter.py")
+    assert code != 0 and len(lines) == 1 and lines[0].startswith(message), lines
 
 
 async def test_small_fragmented_heap_gets_errors_not_a_crash(tmp_path):
@@ -151,7 +156,7 @@ async def test_small_fragmented_heap_gets_errors_not_a_crash(tmp_path):
     script = ROOT / "tests" / "mp" / "unix_oom_meter.py"
     async with LwM2MServer(request_timeout=3) as server:
         proc = await asyncio.create_subprocess_exec(
-            str(binary), "-X", "heapsize=256k", str(script), "--server", server.uri,
+            str(binary), "-X", "heapsize=320k", str(script), "--server", server.uri,
             "--endpoint", ep, "--formats", "senml-json,tlv", "--block-size", "1024",
             cwd=str(ROOT), env={"MICROPYPATH": f"{lib}:{ROOT / 'examples'}"},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)

@@ -24,6 +24,7 @@ import select
 import socket
 
 from lwm2m_client.core.client import events as ev
+from lwm2m_client.core.errors import UsageError
 from lwm2m_client.core.uri import parse_uri
 from lwm2m_client.mp.clock import MAX_SLEEP_MS, Clock
 
@@ -87,6 +88,8 @@ class MpClient:
 
     def start(self):
         """Resolve every account's server URI, bind the socket and start registering."""
+        if self.sock is not None:
+            raise UsageError("the client is already started")
         family = socket.AF_INET
         accounts = self.core.accounts()
         for ssid, uri, addr in accounts:
@@ -110,6 +113,8 @@ class MpClient:
     def step(self, max_wait_ms=MAX_SLEEP_MS):
         """Wait for a datagram or the core's timer (at most ``max_wait_ms``), then serve
         what happened. Returns the clock after the wake-up."""
+        if self.sock is None:
+            raise UsageError("the client is not started (or is closed)")
         if self._poller.poll(self.wait_ms(max_wait_ms)):
             self._receive_all()
         return self.wake_up()

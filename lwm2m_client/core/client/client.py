@@ -28,7 +28,7 @@ from lwm2m_client.core.client import registration as reg_fsm
 from lwm2m_client.core.client.accounts import has_bootstrap_account, new_account, read_accounts
 from lwm2m_client.core.client.dm_handler import DMHandler
 from lwm2m_client.core.client.links import register_links
-from lwm2m_client.core.client.setup import server_params
+from lwm2m_client.core.client.setup import check_binding, server_params
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
 from lwm2m_client.core.content import (
@@ -40,7 +40,7 @@ from lwm2m_client.core.content import (
     CF_SENML_JSON,
     link,
 )
-from lwm2m_client.core.errors import BufferFull, LwM2MError, UsageError
+from lwm2m_client.core.errors import BadRequest, BufferFull, LwM2MError, UsageError
 
 # The first LwM2M version whose Register root link may name each content format (Core
 # 1.1 and 1.2 section 7.4): a client that fell back to an older version stops naming it.
@@ -55,6 +55,21 @@ _UPDATE_TRIGGER = 8
 def _accept_execute(path, args):
     # /1/x/4 and /1/x/8 answer 2.04; the client acts on the answer (see _after_operation).
     return None
+
+
+def _check_server_write(path, value):
+    """A server's Write to Object 1 that registration could not use is refused with 4.00
+    and nothing applied: a negative Lifetime (0 means infinite, Object 1 v1.2), or a
+    Binding that names no transport or an unknown one (Core 1.2 section 6.2.1.1)."""
+    if len(path) != 3 or value is None:
+        return
+    if path[2] == 1 and value < 0:
+        raise BadRequest("Lifetime must not be negative")
+    if path[2] == 7:
+        try:
+            check_binding(value, "Binding")
+        except UsageError as exc:
+            raise BadRequest(str(exc))
 
 
 def _internal_error():
@@ -104,6 +119,7 @@ class LwM2MClient:
         self.started = False
         tree.on_execute((1, None, _DISABLE), _accept_execute)
         tree.on_execute((1, None, _UPDATE_TRIGGER), _accept_execute)
+        tree.on_write((1,), _check_server_write)
 
     def __repr__(self):
         return "<LwM2MClient %s accounts=%d>" % (self.config.endpoint, len(self._accounts))

@@ -83,8 +83,9 @@ TRANSITIONS = (
     # server lost us: register afresh (Transport 1.1 section 6.4.3; Core 1.2 section 6.2).
     (None, None, "_updated", "_send_register", "_send_register",
      "_note_update", "_send_deregister", "_send_deregister"),  # updating
+    # Stop while a Disable's De-register is in flight: no registering again afterwards.
     (None, None, "_deregistered", "_deregistered", "_deregistered",
-     None, None, None),  # deregistering
+     None, "_keep_deregistered", None),  # deregistering
     (None, "_send_register", None, None, None,
      None, "_stopped", None),  # retry-wait
     (None, "_send_register", None, None, None,
@@ -183,6 +184,7 @@ class Registration:
         self.sent_lifetime = None
         self.sent_binding = None
         self.sent_queue = None
+        self._in_flight = None  # (lifetime, binding, queue) of the request in flight
         self.objects_changed = False
         self.update_pending = False
         self._out = []
@@ -343,6 +345,7 @@ class Registration:
         self.location = None
         self.update_pending = False
         self.objects_changed = False
+        self._note_in_flight()
         self._out.append(RegRequest(POST, ["rd"], self.register_query(), True, self.version))
 
     def _registered(self, now_ms, location):
@@ -394,6 +397,7 @@ class Registration:
         self.update_pending = False
         with_objects = self.objects_changed
         self.objects_changed = False
+        self._note_in_flight()
         self._out.append(RegRequest(POST, self.location, self.update_query(), with_objects,
                                     self.version))
 
@@ -426,6 +430,9 @@ class Registration:
             self.deadline = None
             self._out.append(ev.Deregistered(self.params.ssid, False))
 
+    def _keep_deregistered(self, now_ms, _loc):
+        self.disabling = False
+
     def _stopped(self, now_ms, _loc):
         self.state = ST_DEREGISTERED
         self.deadline = None
@@ -433,10 +440,13 @@ class Registration:
 
     # -- helpers --------------------------------------------------------------------
 
+    def _note_in_flight(self):
+        self._in_flight = (self.params.lifetime, self._binding_value(), self.params.queue)
+
     def _accept_sent(self):
-        self.sent_lifetime = self.params.lifetime
-        self.sent_binding = self._binding_value()
-        self.sent_queue = self.params.queue
+        # What the answered request carried, not the current snapshot: a Write of
+        # Lifetime or Binding while it was in flight still needs its own Update.
+        self.sent_lifetime, self.sent_binding, self.sent_queue = self._in_flight
 
     def _schedule_update(self, now_ms):
         lt = self.params.lifetime

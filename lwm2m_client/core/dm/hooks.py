@@ -99,12 +99,16 @@ class HookRegistry:
     def on_write(self, prefix, check):
         prefix = check_path("on_write", prefix, 0, 3)
         _callable("on_write", prefix, check)
-        self._checks.append((prefix, check))
+        # The same check twice runs once: a client core made anew on the same tree (a
+        # simulated reboot) adds its checks again, and the list must not grow with that.
+        if (prefix, check) not in self._checks:
+            self._checks.append((prefix, check))
 
     def on_written(self, prefix, notify):
         prefix = check_path("on_written", prefix, 0, 3)
         _callable("on_written", prefix, notify)
-        self._notifies.append((prefix, notify))
+        if (prefix, notify) not in self._notifies:
+            self._notifies.append((prefix, notify))
 
     def on_create(self, oid, hook):
         check_path("on_create", (oid,), 1, 1)
