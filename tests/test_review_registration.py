@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from test_client_engine import Client
 
 from lwm2m_client.core.client import registration as reg_fsm
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.content import CF_TEXT
 from lwm2m_client.core.errors import UsageError
-from test_client_engine import Client
 
 
 def test_lifetime_written_while_an_update_is_in_flight_gets_its_own_update():
@@ -40,13 +40,14 @@ def test_stop_while_disable_deregisters_does_not_register_again():
 
 
 def test_mp_client_start_twice_and_step_before_start_are_usage_errors():
+    import random
+
     from lwm2m_client.core.client import setup
     from lwm2m_client.core.client.engine import ClientConfig, ClientCore
     from lwm2m_client.core.dm.tree import ObjectTree
     from lwm2m_client.models import shipped_objects
     from lwm2m_client.mp.clock import Clock
     from lwm2m_client.mp.udp import MpClient
-    import random
 
     objects = shipped_objects()
     tree = ObjectTree([objects[i] for i in (0, 1, 3)])
