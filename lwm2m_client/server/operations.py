@@ -18,11 +18,13 @@ import aiocoap
 
 from lwm2m_client.core.content import (
     CF_LINK,
+    CF_LWM2M_CBOR,
     CF_SENML_CBOR,
     CF_SENML_ETCH_JSON,
     CF_SENML_JSON,
     CF_TEXT,
     CF_TLV,
+    formats,
 )
 from lwm2m_client.server.codec import Codec, CodecError, Path, PathLike, as_path, decode_links
 from lwm2m_client.server.observe import Observation
@@ -34,6 +36,46 @@ Link = Tuple[str, Dict[str, Any]]
 # Write-Attributes parameters in the order they are sent (Core 1.1 §5.1.1, 1.2 adds
 # edge, con and hqmax).
 _ATTRIBUTES = ("pmin", "pmax", "gt", "lt", "st", "epmin", "epmax", "edge", "con", "hqmax")
+
+# Formats that carry several values under absolute paths: what Read-/Write-/Observe-Composite
+# can use (Transport 1.1 §6.4.4, 1.2 adds LwM2M CBOR).
+COMPOSITE_FORMATS = (CF_SENML_JSON, CF_SENML_CBOR, CF_LWM2M_CBOR)
+# SenML formats whose path lists are JSON (the rest are CBOR).
+_JSON_PATH_LISTS = (CF_SENML_JSON, CF_SENML_ETCH_JSON)
+
+
+def choose_format(version: str, advertised: Sequence[int], composite: bool = False) -> int:
+    """The content format to ask of a client when neither caller nor server names one.
+
+    ``advertised`` is the client's ``ct`` list from its Register root link, in the client's
+    order, the first being its preference (Core 1.1 §6.2.1.1). The first one that can carry
+    several values (an instance or an object) and that the server can encode wins; without
+    one, TLV for LwM2M 1.0 and SenML CBOR for 1.1 and later. ``composite`` operations only
+    take SenML JSON, SenML CBOR or LwM2M CBOR: the first of those advertised, else SenML CBOR.
+    """
+    for cf in advertised:
+        if composite:
+            if cf in COMPOSITE_FORMATS:
+                return cf
+        elif cf in formats.HIERARCHICAL and cf in formats.MODULES:
+            return cf
+    if composite:
+        return CF_SENML_CBOR
+    return CF_TLV if version == "1.0" else CF_SENML_CBOR
+
+
+def path_list_format(content_format: int, advertised: Sequence[int]) -> int:
+    """The SenML format of a Read-/Observe-Composite path list answered in ``content_format``:
+    JSON for a JSON answer, CBOR for a CBOR one; for another answer format (LwM2M CBOR) the
+    first SenML format the client advertised, else SenML CBOR (Core 1.1 §6.3.8)."""
+    if content_format in _JSON_PATH_LISTS:
+        return CF_SENML_JSON
+    if content_format in formats.PATH_LIST:
+        return CF_SENML_CBOR
+    for cf in advertised:
+        if cf in (CF_SENML_JSON, CF_SENML_CBOR):
+            return cf
+    return CF_SENML_CBOR
 
 
 def attribute_value(value: Any) -> str:
@@ -66,13 +108,17 @@ class Operations:
             raise LwM2MServerError(f"{endpoint!r} is not registered")
         return reg
 
-    def format_for(self, reg: Registration, content_format: Optional[int]) -> int:
-        """The format to use when the caller gives none (TLV for 1.0, SenML CBOR for 1.1+)."""
+    def format_for(self, reg: Registration, content_format: Optional[int],
+                   composite: bool = False) -> int:
+        """The format of a request: the caller's, else the server's ``default_format`` (for a
+        composite operation only when it is one of :data:`COMPOSITE_FORMATS`), else the one
+        :func:`choose_format` picks from what the client advertised and its version."""
         if content_format is not None:
             return content_format
-        if self.default_format is not None:
-            return self.default_format
-        return CF_TLV if reg.lwm2m_version == "1.0" else CF_SENML_CBOR
+        default = self.default_format
+        if default is not None and (not composite or default in COMPOSITE_FORMATS):
+            return default
+        return choose_format(reg.lwm2m_version, reg.content_formats, composite)
 
     def _message(self, reg: Registration, code: aiocoap.numbers.codes.Code, path: Path, *,
                  payload: bytes = b"", content_format: Optional[int] = None,
@@ -213,22 +259,24 @@ class Operations:
         return await self._call(endpoint, aiocoap.DELETE, as_path(path))
 
     async def read_composite(self, endpoint: str, paths: Iterable[PathLike],
-                             format: int = CF_SENML_CBOR) -> Response:
+                             format: Optional[int] = None) -> Response:
         """Read-Composite: FETCH / with a SenML path list (Core 1.1 §6.3.8)."""
         reg = self._registration_of(endpoint)
-        request_cf = CF_SENML_JSON if format in (CF_SENML_JSON, CF_SENML_ETCH_JSON) \
-            else CF_SENML_CBOR
+        accept = self.format_for(reg, format, composite=True)
+        request_cf = path_list_format(accept, reg.content_formats)
         payload = self.codec.encode_paths(request_cf, [as_path(p) for p in paths])
         _, answer = await self._exchange(reg, self._message(
-            reg, aiocoap.FETCH, (), payload=payload, content_format=request_cf, accept=format))
+            reg, aiocoap.FETCH, (), payload=payload, content_format=request_cf, accept=accept))
         return Response.from_message(answer, (), self.codec)
 
     async def write_composite(self, endpoint: str, values: Mapping[PathLike, Any],
-                              format: int = CF_SENML_CBOR) -> Response:
+                              format: Optional[int] = None) -> Response:
         """Write-Composite: iPATCH / with absolute paths (Core 1.1 §6.3.7)."""
-        payload = self._encode(format, (), self._records((), values))
+        reg = self._registration_of(endpoint)
+        cf = self.format_for(reg, format, composite=True)
+        payload = self._encode(cf, (), self._records((), values))
         return await self._call(endpoint, aiocoap.iPATCH, (), payload=payload,
-                                content_format=format)
+                                content_format=cf)
 
     # -- Information Reporting (Transport 1.1 §6.4.5) ----------------------------------
 
@@ -244,13 +292,14 @@ class Operations:
         return await self._observe(reg, msg, base, composite=False)
 
     async def observe_composite(self, endpoint: str, paths: Iterable[PathLike],
-                                format: int = CF_SENML_CBOR) -> Observation:
+                                format: Optional[int] = None) -> Observation:
         """Observe-Composite: FETCH / with Observe=0 and a SenML path list (Core 1.1 §6.4.3)."""
         reg = self._registration_of(endpoint)
-        request_cf = CF_SENML_JSON if format == CF_SENML_JSON else CF_SENML_CBOR
+        accept = self.format_for(reg, format, composite=True)
+        request_cf = path_list_format(accept, reg.content_formats)
         payload = self.codec.encode_paths(request_cf, [as_path(p) for p in paths])
         msg = self._message(reg, aiocoap.FETCH, (), payload=payload, content_format=request_cf,
-                            accept=format, observe=0)
+                            accept=accept, observe=0)
         return await self._observe(reg, msg, (), composite=True)
 
     async def _observe(self, reg: Registration, msg: aiocoap.Message, base: Path,

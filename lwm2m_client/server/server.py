@@ -83,10 +83,24 @@ class LwM2MServer(Operations):
     """A small LwM2M server on the loopback interface for demos and client tests.
 
     ``objects`` maps oid -> ObjectDef for typing TLV and plain-text payloads (default: the
-    project's shipped object models). Options that make it behave like other servers:
+    project's shipped object models).
 
-    - ``default_format``: content format for reads and writes when none is given (None: TLV
-      for 1.0 clients, SenML CBOR for 1.1+);
+    Content format of a read, write, observe, create or composite operation called without
+    ``format``: the server's ``default_format`` when set (even one the client did not
+    advertise: the caller asked for it; composite operations use it only when it is SenML
+    JSON, SenML CBOR or LwM2M CBOR). Otherwise it is chosen per registration from the ``ct``
+    list of the client's Register root link (``</>;ct="11542 110"``), taken in the client's
+    order, the first being its preference (Core 1.1 §6.2.1.1): the first advertised format
+    that carries several values and that the server can encode (TLV, SenML JSON/CBOR, LwM2M
+    JSON/CBOR); with none of those advertised, TLV for a 1.0 client and SenML CBOR for 1.1 and
+    later. Read-, Write- and Observe-Composite take the first advertised of SenML JSON, SenML
+    CBOR and LwM2M CBOR, else SenML CBOR; a Create without an instance id sends TLV (only TLV
+    carries bare resources). See :func:`~lwm2m_client.server.operations.choose_format`.
+
+    Options that make it behave like other servers:
+
+    - ``default_format``: content format for reads and writes when none is given (None:
+      chosen per client, as above);
     - ``reject_register_ct``: answer 4.00 to a Register whose root link has ``ct``;
     - ``register_response_code``: answer every Register with this code (e.g. "4.03");
     - ``lwm2m_versions``: the LwM2M versions it accepts (default: all); a Register of another
