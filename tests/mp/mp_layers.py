@@ -84,3 +84,34 @@ def test_malformed_con_from_the_server_gets_a_reset():
     core.receive_datagram(b"\x40\x01\x12\x34\xf1", SERVER, 0)
     (data, addr), = core.datagrams_to_send()
     assert addr == SERVER and data == b"\x70\x00\x12\x34"
+
+
+def test_observe_notifies_a_change_and_reset_cancels():
+    core = ClientCore(ClientConfig("mp", jitter=0), _tree(1), Lcg(13))
+    core.set_address(1, SERVER)
+    core.start(0)
+    core.handle_timer(core.get_timer())
+    (data, _), = core.datagrams_to_send()
+    reg = m.decode(data)
+    ack = m.Message(m.ACK, m.CREATED, reg.mid, reg.token)
+    ack.location_path = ["rd", "5"]
+    core.receive_datagram(m.to_bytes(ack), SERVER, 1)
+    get = m.Message(m.CON, m.GET, 0x77, b"\x0c")
+    get.uri_path = "/3/0/14"
+    get.accept = 0
+    get.observe = 0
+    core.receive_datagram(m.to_bytes(get), SERVER, 2)
+    (data, _), = core.datagrams_to_send()
+    first = m.decode(data)
+    assert first.code == m.CONTENT and first.observe == 1 and bytes(first.payload) == b"+01:00"
+    core.tree.set((3, 0, 14), "+02:00")
+    core.handle_timer(core.get_timer())
+    (data, _), = core.datagrams_to_send()
+    note = m.decode(data)
+    assert note.token == b"\x0c" and note.observe == 2 and bytes(note.payload) == b"+02:00"
+    rst = m.Message(m.RST, 0, note.mid, b"")
+    core.receive_datagram(m.to_bytes(rst), SERVER, 3)
+    core.tree.set((3, 0, 14), "+03:00")
+    assert core.get_timer() is None or core.get_timer() > 3
+    core.handle_timer(10)
+    assert core.datagrams_to_send() == []

@@ -321,6 +321,19 @@ class DMHandler:
         n = codec.encode_into(self.body_buf, records, base)
         return memoryview(self.body_buf)[:n]
 
+    def notification(self, path, cf):
+        """``(code, body)`` of a notification of ``path`` in ``cf``: 2.05 and the
+        encoded value, or an error code and None when the target cannot be read (a
+        deleted instance ends the observation with 4.04, RFC 7641 section 3.2)."""
+        try:
+            return m.CONTENT, self._encode(cf, self.tree.read(path), path)
+        except BufferFull:
+            return InternalServerError.code, None
+        except LwM2MError as exc:
+            return exc.code, None
+        except MemoryError:
+            return InternalServerError.code, None
+
     def _is_attribute_write(self, msg):
         return not msg.payload and msg.content_format is None
 

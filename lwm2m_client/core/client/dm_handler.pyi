@@ -1,6 +1,6 @@
 from typing import Sequence
 
-from lwm2m_client.core._typing import ReadableBuffer, WritableBuffer
+from lwm2m_client.core._typing import Path, ReadableBuffer, WritableBuffer
 from lwm2m_client.core.client.attributes import AttributeStore
 from lwm2m_client.core.coap.message import Message
 from lwm2m_client.core.dm.tree import ObjectTree
@@ -31,3 +31,4 @@ class DMHandler:
     def op_name(self, msg: Message) -> str: ...
     def handle(self, msg: Message, ssid: int, version: str,
                payload: ReadableBuffer) -> Reply: ...
+    def notification(self, path: Path, cf: int | None) -> tuple[int, memoryview | None]: ...

@@ -58,6 +58,8 @@ class ClientConfig:
     buffer.
     ``fetch_size`` bounds the Read-Composite path list kept for block requests that
     come without it (default ``max_body // 4``; 0 keeps none).
+    ``max_observations`` bounds the observations the servers may hold together
+    (RFC 7641; one more is answered 5.03).
     ``dedup_capacity`` is how many recent CON (and, apart, NON) requests are remembered,
     with the encoded answer, to answer a retransmission without acting twice (RFC 7252
     section 4.5); an entry lives EXCHANGE_LIFETIME (247 s by default), so a meter the
@@ -81,7 +83,7 @@ class ClientConfig:
     def __init__(self, endpoint, version="1.1", message_size=None, block_size=512,
                  max_body=8192, tuning=None, preferred_format=None, advertise_formats=None,
                  jitter=0.1, max_events=64, formats=None, fetch_size=None,
-                 dedup_capacity=16, max_request_body=None):
+                 dedup_capacity=16, max_request_body=None, max_observations=8):
         if version not in ("1.0", "1.1", "1.2"):
             raise UsageError("LwM2M version must be 1.0, 1.1 or 1.2, not %r" % (version,))
         if not endpoint or type(endpoint) is not str:
@@ -107,6 +109,8 @@ class ClientConfig:
             raise UsageError("max_events must be at least 1")
         if dedup_capacity < 1:
             raise UsageError("dedup_capacity must be at least 1")
+        if max_observations < 0:
+            raise UsageError("max_observations must not be negative")
         if max_request_body is None:
             max_request_body = max_body
         elif type(max_request_body) is not int or max_request_body < block_size:
@@ -134,6 +138,7 @@ class ClientConfig:
         self.jitter = jitter
         self.max_events = max_events
         self.dedup_capacity = dedup_capacity
+        self.max_observations = max_observations
 
     def __repr__(self):
         return "<ClientConfig %s lwm2m=%s>" % (self.endpoint, self.version)
@@ -180,6 +185,7 @@ class ClientCore:
         self.config = config
         self.tree = tree
         self.client = LwM2MClient(config, tree, rng)
+        self.client.notifies = True  # notifications go out through the endpoint below
         self.endpoint = messaging.Endpoint(rng, config.tuning,
                                            dedup_capacity=config.dedup_capacity)
         self._block1 = None  # the Block1Receiver, made by the first Block1 request
@@ -254,7 +260,7 @@ class ClientCore:
                 elif isinstance(event, ResponseReceived):
                     self._on_response(event.token, event.msg, now_ms)
                 elif isinstance(event, (RequestTimedOut, Reset)):
-                    self._on_failure(event.token, now_ms)
+                    self._on_failure(event.token, now_ms, event.addr)
             except MemoryError:
                 if isinstance(event, RequestReceived):
                     self._answer_failure(event.msg, event.addr, now_ms)
@@ -275,7 +281,7 @@ class ClientCore:
 
     def handle_timer(self, now_ms):
         for event in self.endpoint.handle_timer(now_ms):
-            self._on_failure(event.token, now_ms)
+            self._on_failure(event.token, now_ms, event.addr)
         self.client.handle_timer(now_ms)
         self._flush_requests(now_ms)
 
@@ -284,7 +290,13 @@ class ClientCore:
     def _flush_requests(self, now_ms):
         """Hand the client's new requests to the endpoint (Block1 when the body is
         larger than a block, RFC 7959 section 2.5) and cancel superseded ones. A request
-        that finds no room fails at once, which may queue the next one: loop."""
+        that finds no room fails at once, which may queue the next one: loop. The
+        notifications go out first (RFC 7641 section 4.2: as CON or NON messages)."""
+        for msg, addr in self.client.notifications_to_send():
+            try:
+                self.endpoint.send(msg, addr, now_ms)
+            except messaging.EndpointBusy:
+                pass  # the next change or pmax sends the then current value
         while True:
             for key in self.client.requests_to_cancel():
                 for token in list(self._requests):
@@ -335,10 +347,13 @@ class ClientCore:
                 msg = m.Message(code=m.REQUEST_ENTITY_INCOMPLETE)
         self.client.response_received(key, msg, now_ms)
 
-    def _on_failure(self, token, now_ms):
+    def _on_failure(self, token, now_ms, addr=None):
         entry = self._requests.pop(token, None)
         if entry is not None:
             self.client.request_failed(entry[0], now_ms)
+        elif addr is not None:
+            # Not a request of ours: a notification, rejected or never acknowledged.
+            self.client.notification_failed(token, addr)
 
     # -- the server's requests ---------------------------------------------------------
 

@@ -22,6 +22,7 @@ class ClientConfig:
     jitter: float
     max_events: int
     dedup_capacity: int
+    max_observations: int
     szx: int
     def __init__(self, endpoint: str, version: str = "1.1", message_size: int | None = None,
                  block_size: int = 512, max_body: int = 8192, tuning: Tuning | None = None,
@@ -29,7 +30,8 @@ class ClientConfig:
                  advertise_formats: Sequence[int] | None = None, jitter: float = 0.1,
                  max_events: int = 64, formats: Sequence[int] | None = None,
                  fetch_size: int | None = None, dedup_capacity: int = 16,
-                 max_request_body: int | None = None) -> None: ...
+                 max_request_body: int | None = None,
+                 max_observations: int = 8) -> None: ...
 
 class ClientCore:
     config: ClientConfig
