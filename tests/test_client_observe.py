@@ -30,7 +30,7 @@ class Meter:
     def __init__(self, default_pmin=None, default_pmax=None, max_observations=8):
         tree = ObjectTree([OBJECTS[i] for i in (0, 1, 3, 3305)])
         setup.add_security(tree, 0, "coap://server", ssid=1)
-        setup.add_server(tree, 0, 1, lifetime=86400, default_pmin=default_pmin,
+        setup.add_server(tree, 0, 1, lifetime=172800, default_pmin=default_pmin,
                          default_pmax=default_pmax)
         setup.add_device(tree, "ACME", "M1", "SN1", "1.0")
         tree.create_instance(3305, 0, {5800: 1.0})
@@ -67,7 +67,9 @@ class Meter:
         return [msg for msg, _ in self.sent()]
 
     def run_until(self, t_ms):
-        """Advance the virtual clock, firing the core's timers; the notifications sent."""
+        """Advance the virtual clock, firing the core's timers; the notifications sent
+        (responses on an observation's token; the client's own requests, such as the
+        Update near the end of a long lifetime, are left out)."""
         out = []
         while True:
             deadline = self.core.get_timer()
@@ -75,7 +77,7 @@ class Meter:
                 break
             self.now = max(self.now, deadline)
             self.core.handle_timer(self.now)
-            out += [msg for msg, _ in self.sent()]
+            out += [msg for msg, _ in self.sent() if m.code_class(msg.code) >= 2]
         self.now = t_ms
         return out
 
@@ -239,3 +241,34 @@ async def test_embedded_server_receives_notifications_over_udp():
             observation.cancel()
         finally:
             await client.stop()
+
+
+def test_con_attribute_and_one_confirmable_notification_a_day():
+    # RFC 7641 section 4.5: at least one CON every 24 h; con=1 (Core 1.2 section 5.1.1)
+    # makes every notification confirmable.
+    meter = Meter()
+    meter.request(m.PUT, "/3305/0/5800", query=("pmax=3600",))
+    observe(meter)
+    notes = meter.run_until(24 * 3_600_000 - 1)
+    assert len(notes) == 23 and {n.mtype for n in notes} == {m.NON}
+    (note,) = meter.run_until(24 * 3_600_000)
+    assert note.mtype == m.CON  # the first in 24 hours
+    ack = Message(m.ACK, 0, note.mid, b"")
+    meter.core.receive_datagram(to_bytes(ack), SERVER, meter.now)
+    meter.request(m.PUT, "/3305/0/5800", query=("con=1",))
+    (note,) = meter.run_until(25 * 3_600_000)
+    assert note.mtype == m.CON
+    ack = Message(m.ACK, 0, note.mid, b"")
+    meter.core.receive_datagram(to_bytes(ack), SERVER, meter.now)
+    assert len(meter.core.client.observations) == 1  # acknowledged: it goes on
+
+
+def test_unacknowledged_confirmable_notification_ends_the_observation():
+    meter = Meter()
+    meter.request(m.PUT, "/3305/0/5800", query=("con=1",))
+    observe(meter)
+    meter.set_power(5.0)
+    (note,) = meter.run_until(0)
+    assert note.mtype == m.CON
+    meter.run_until(300_000)  # every retransmission goes unanswered (RFC 7252 4.2)
+    assert len(meter.core.client.observations) == 0

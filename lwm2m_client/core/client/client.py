@@ -299,7 +299,8 @@ class LwM2MClient:
         account = self._account(obs.ssid)
         defaults = {}
         if account is not None:
-            for name, rid in (("pmin", 2), ("pmax", 3)):
+            # Default Minimum/Maximum Period and Default Notification Mode (Object 1).
+            for name, rid in (("pmin", 2), ("pmax", 3), ("con", 26)):
                 if self.tree.has((1, account.server_iid, rid)):
                     defaults[name] = self.tree.get((1, account.server_iid, rid))
         return self.attributes.effective(obs.ssid, obs.path, defaults)
@@ -318,7 +319,7 @@ class LwM2MClient:
         if not obs.should_notify(attrs, now_ms, value, value is not None):
             return
         code, body = self.handler.notification(obs.path, obs.accept)
-        msg = m.Message(m.CON if attrs.get("con") == 1 else m.NON, code)
+        msg = m.Message(m.CON if obs.confirmable(attrs, now_ms) else m.NON, code)
         msg.token = obs.token
         if code == m.CONTENT:
             msg.observe = obs.next_seq()

@@ -26,6 +26,7 @@ _NUMERIC = (_t.T_INTEGER, _t.T_UNSIGNED, _t.T_FLOAT)
 
 # RFC 7641 section 4.4: the Observe value is 24 bits and wraps.
 SEQ_MASK = 0xFFFFFF
+DAY_MS = 86400000
 
 
 class Observation:
@@ -42,6 +43,7 @@ class Observation:
         self.last_ms = now_ms
         self.last_value = None  # the value last notified (single numeric resources)
         self.changed = False
+        self.last_con_ms = now_ms  # when a confirmable notification last went out
 
     def __repr__(self):
         return "<Observation ssid=%d %r seq=%d%s>" % (self.ssid, self.path, self.seq,
@@ -88,6 +90,16 @@ class Observation:
         if st is not None and abs(value - last) >= st:
             return True
         self.changed = False  # a change too small to tell: wait for the next one
+        return False
+
+    def confirmable(self, attrs, now_ms):
+        """Send the next notification as CON? ``con`` in force (the attribute, else the
+        Server object's Default Notification Mode ``/1/x/26``) says so, and in any
+        case once a day, so a server that went away is noticed (RFC 7641 section
+        4.5: at least every 24 hours)."""
+        if attrs.get("con") == 1 or now_ms - self.last_con_ms >= DAY_MS:
+            self.last_con_ms = now_ms
+            return True
         return False
 
     def notified(self, now_ms, value):

@@ -4,6 +4,7 @@ from lwm2m_client.core._typing import Path
 from lwm2m_client.core.dm.tree import ObjectTree
 
 SEQ_MASK: int
+DAY_MS: int
 
 class Observation:
     ssid: int
@@ -15,12 +16,14 @@ class Observation:
     last_ms: int
     last_value: float | int | None
     changed: bool
+    last_con_ms: int
     def __init__(self, ssid: int, addr: Any, token: bytes, path: Path, accept: int | None,
                  now_ms: int) -> None: ...
     def next_seq(self) -> int: ...
     def deadline(self, attrs: dict[str, Any]) -> int | None: ...
     def should_notify(self, attrs: dict[str, Any], now_ms: int, value: Any,
                       numeric: bool) -> bool: ...
+    def confirmable(self, attrs: dict[str, Any], now_ms: int) -> bool: ...
     def notified(self, now_ms: int, value: Any) -> None: ...
 
 class ObservationStore:
