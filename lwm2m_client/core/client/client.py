@@ -28,11 +28,7 @@ from lwm2m_client.core.client import registration as reg_fsm
 from lwm2m_client.core.client.accounts import has_bootstrap_account, new_account, read_accounts
 from lwm2m_client.core.client.dm_handler import DMHandler
 from lwm2m_client.core.client.links import register_links
-from lwm2m_client.core.client.observe import (
-    Observation,
-    ObservationStore,
-    is_numeric_resource,
-)
+from lwm2m_client.core.client.observe import Reporting
 from lwm2m_client.core.client.setup import check_binding, server_params
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
@@ -45,7 +41,6 @@ from lwm2m_client.core.content import (
     CF_SENML_JSON,
     link,
 )
-from lwm2m_client.core.dm.path import path_from_segments
 from lwm2m_client.core.errors import BadRequest, BufferFull, LwM2MError, UsageError
 
 # The first LwM2M version whose Register root link may name each content format (Core
@@ -123,11 +118,11 @@ class LwM2MClient:
         self._events = []
         self.events_dropped = 0
         self.started = False
-        self.observations = ObservationStore(config.max_observations)
+        self.reporting = Reporting(self, config.max_observations)
+        self.observations = self.reporting.store
         # Set by a layer that can send notifications (ClientCore); without one an
         # Observe is answered as a Read without the Observe option (RFC 7641 3.2).
         self.notifies = False
-        self._notices = []  # (msg, addr, confirmable) waiting for notifications_to_send
         tree.on_execute((1, None, _DISABLE), _accept_execute)
         tree.on_execute((1, None, _UPDATE_TRIGGER), _accept_execute)
         tree.on_write((1,), _check_server_write)
@@ -230,14 +225,9 @@ class LwM2MClient:
     def get_timer(self):
         """The next deadline: a registration's, or an observation's (which may lie in
         the past when a change is waiting: then handle_timer notifies at once)."""
-        self._collect_changes()
-        deadline = None
+        deadline = self.reporting.get_timer()
         for account in self._accounts:
             t = account.registration.get_timer()
-            if t is not None and (deadline is None or t < deadline):
-                deadline = t
-        for obs in self.observations.items:
-            t = obs.deadline(self._attributes_of(obs))
             if t is not None and (deadline is None or t < deadline):
                 deadline = t
         return deadline
@@ -245,90 +235,20 @@ class LwM2MClient:
     def handle_timer(self, now_ms):
         for account in self._accounts:
             self._apply(account, account.registration.handle_timer(now_ms), now_ms)
-        self._collect_changes()
-        for obs in list(self.observations.items):
-            attrs = self._attributes_of(obs)
-            t = obs.deadline(attrs)
-            if t is not None and t <= now_ms:
-                self._notify(obs, attrs, now_ms)
+        self.reporting.handle_timer(now_ms)
 
     # -- observations (RFC 7641, Core 1.1 section 6.4) -------------------------------
 
     def notifications_to_send(self):
         """The notifications to send now, as ``(msg, addr)``: a 2.05 (or an error that
-        ends the observation) on the observation's token with its Observe value; the
-        caller sets the type (``msg.mtype`` is CON or NON) and the message ID."""
-        out = self._notices
-        self._notices = []
-        return out
+        ends the observation) on the observation's token with its Observe value;
+        ``msg.mtype`` is CON or NON, the caller sets the message ID."""
+        return self.reporting.take()
 
     def notification_failed(self, token, addr):
         """A notification was rejected by RST, or a confirmable one was never
         acknowledged: the observation ends (RFC 7641 sections 3.6 and 4.5)."""
         self.observations.cancel(addr, token)
-
-    def _observe(self, account, msg, addr, reply, response, now_ms):
-        """Register or cancel an observation from a GET with Observe (RFC 7641 2, 3.6)."""
-        try:
-            value = msg.observe
-        except LwM2MError:
-            value = None
-        if value == 1:
-            self.observations.cancel(addr, msg.token)
-            return response
-        if value != 0 or reply.code != m.CONTENT or not self.notifies:
-            return response  # answered as a Read: no observation was set up
-        path = path_from_segments(msg.opts(o.URI_PATH))
-        # Changes made before this observation are older than the value just read.
-        self._collect_changes()
-        obs = Observation(account.ssid, addr, msg.token, path, reply.cf, now_ms)
-        if not self.observations.add(obs):
-            return m.Message(code=m.SERVICE_UNAVAILABLE)
-        obs.last_value = self._numeric_value(path)
-        response.observe = obs.next_seq()
-        return response
-
-    def _collect_changes(self):
-        changes = self.tree.drain_changes()
-        if not self.observations.items:
-            return  # nothing observes: the log must not keep old changes for later
-        for path in changes:
-            self.observations.mark_changed(path)
-
-    def _attributes_of(self, obs):
-        account = self._account(obs.ssid)
-        defaults = {}
-        if account is not None:
-            # Default Minimum/Maximum Period and Default Notification Mode (Object 1).
-            for name, rid in (("pmin", 2), ("pmax", 3), ("con", 26)):
-                if self.tree.has((1, account.server_iid, rid)):
-                    defaults[name] = self.tree.get((1, account.server_iid, rid))
-        return self.attributes.effective(obs.ssid, obs.path, defaults)
-
-    def _numeric_value(self, path):
-        if not is_numeric_resource(self.tree, path):
-            return None
-        try:
-            value = self.tree.get(path)
-        except (LwM2MError, UsageError):
-            return None
-        return value if type(value) is int or type(value) is float else None
-
-    def _notify(self, obs, attrs, now_ms):
-        value = self._numeric_value(obs.path)
-        if not obs.should_notify(attrs, now_ms, value, value is not None):
-            return
-        code, body = self.handler.notification(obs.path, obs.accept)
-        msg = m.Message(m.CON if obs.confirmable(attrs, now_ms) else m.NON, code)
-        msg.token = obs.token
-        if code == m.CONTENT:
-            msg.observe = obs.next_seq()
-            msg.content_format = obs.accept
-            msg.payload = bytes(body)
-            obs.notified(now_ms, value)
-        else:
-            self.observations.cancel(obs.addr, obs.token)  # an error ends it
-        self._notices.append((msg, obs.addr))
 
     # -- the server's requests -------------------------------------------------------
 
@@ -370,7 +290,8 @@ class LwM2MClient:
                 # What follows may encode an Update's object list into the body buffer.
                 response.payload = bytes(reply.body)
             if reply.op == "observe":
-                response = self._observe(account, msg, addr, reply, response, now_ms)
+                response = self.reporting.observe(account, msg, addr, reply, response,
+                                                  now_ms)
         except MemoryError:
             return _internal_error()
         try:

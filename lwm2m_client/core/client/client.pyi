@@ -3,7 +3,7 @@ from lwm2m_client.core.client.attributes import AttributeStore
 from lwm2m_client.core.client.dm_handler import DMHandler
 from lwm2m_client.core.client.engine import ClientConfig
 from lwm2m_client.core.client.events import Event
-from lwm2m_client.core.client.observe import ObservationStore
+from lwm2m_client.core.client.observe import ObservationStore, Reporting
 from lwm2m_client.core.client.registration import Registration
 from lwm2m_client.core.coap.message import Message
 from lwm2m_client.core.dm.tree import ObjectTree
@@ -16,6 +16,7 @@ class LwM2MClient:
     events_dropped: int
     started: bool
     observations: ObservationStore
+    reporting: Reporting
     notifies: bool
     def __init__(self, config: ClientConfig, tree: ObjectTree, rng: Rng) -> None: ...
     def notifications_to_send(self) -> list[tuple[Message, Addr]]: ...

@@ -20,7 +20,11 @@ request answered 5.03 Service Unavailable (RFC 7252 section 5.9.3.4: a temporary
 inability; the server may retry after others were cancelled).
 """
 
+from lwm2m_client.core.coap import message as m
+from lwm2m_client.core.coap import options as o
 from lwm2m_client.core.dm import types as _t
+from lwm2m_client.core.dm.path import path_from_segments
+from lwm2m_client.core.errors import LwM2MError, UsageError
 
 _NUMERIC = (_t.T_INTEGER, _t.T_UNSIGNED, _t.T_FLOAT)
 
@@ -155,6 +159,107 @@ class ObservationStore:
             k = min(n, len(target))
             if target[:k] == path[:k]:
                 obs.changed = True
+
+
+class Reporting:
+    """Information reporting of one client: its observations, what is due when, and the
+    notifications waiting to go out. ``client`` is the message-level client (its tree,
+    DM handler, attribute store and accounts)."""
+
+    def __init__(self, client, capacity):
+        self.client = client
+        self.store = ObservationStore(capacity)
+        self._notices = []  # (msg, addr) for notifications_to_send
+
+    def take(self):
+        out = self._notices
+        self._notices = []
+        return out
+
+    def observe(self, account, msg, addr, reply, response, now_ms):
+        """Register or cancel an observation from a GET with Observe (RFC 7641 sections
+        2 and 3.6); returns the response to send."""
+        try:
+            value = msg.observe
+        except LwM2MError:
+            value = None
+        if value == 1:
+            self.store.cancel(addr, msg.token)
+            return response
+        if value != 0 or reply.code != m.CONTENT or not self.client.notifies:
+            return response  # answered as a Read: no observation was set up
+        path = path_from_segments(msg.opts(o.URI_PATH))
+        # Changes made before this observation are older than the value just read.
+        self.collect_changes()
+        obs = Observation(account.ssid, addr, msg.token, path, reply.cf, now_ms)
+        if not self.store.add(obs):
+            return m.Message(code=m.SERVICE_UNAVAILABLE)
+        obs.last_value = self._numeric_value(path)
+        response.observe = obs.next_seq()
+        return response
+
+    def collect_changes(self):
+        changes = self.client.tree.drain_changes()
+        if not self.store.items:
+            return  # nothing observes: the log must not keep old changes for later
+        for path in changes:
+            self.store.mark_changed(path)
+
+    def get_timer(self):
+        """The earliest observation deadline (maybe in the past: a change is waiting)."""
+        self.collect_changes()
+        deadline = None
+        for obs in self.store.items:
+            t = obs.deadline(self._attributes_of(obs))
+            if t is not None and (deadline is None or t < deadline):
+                deadline = t
+        return deadline
+
+    def handle_timer(self, now_ms):
+        self.collect_changes()
+        for obs in list(self.store.items):
+            attrs = self._attributes_of(obs)
+            t = obs.deadline(attrs)
+            if t is not None and t <= now_ms:
+                self._notify(obs, attrs, now_ms)
+
+    def _attributes_of(self, obs):
+        client = self.client
+        tree = client.tree
+        defaults = {}
+        account = client._account(obs.ssid)
+        if account is not None:
+            # Default Minimum/Maximum Period and Default Notification Mode (Object 1).
+            for name, rid in (("pmin", 2), ("pmax", 3), ("con", 26)):
+                if tree.has((1, account.server_iid, rid)):
+                    defaults[name] = tree.get((1, account.server_iid, rid))
+        return client.attributes.effective(obs.ssid, obs.path, defaults)
+
+    def _numeric_value(self, path):
+        tree = self.client.tree
+        if not is_numeric_resource(tree, path):
+            return None
+        try:
+            value = tree.get(path)
+        except (LwM2MError, UsageError):
+            return None
+        return value if type(value) is int or type(value) is float else None
+
+    def _notify(self, obs, attrs, now_ms):
+        value = self._numeric_value(obs.path)
+        if not obs.should_notify(attrs, now_ms, value, value is not None):
+            return
+        code, body = self.client.handler.notification(obs.path, obs.accept)
+        msg = m.Message(m.CON if obs.confirmable(attrs, now_ms) else m.NON, code)
+        msg.token = obs.token
+        if code == m.CONTENT:
+            msg.observe = obs.next_seq()
+            msg.content_format = obs.accept
+            msg.payload = bytes(body)
+            obs.notified(now_ms, value)
+        else:
+            self.store.cancel(obs.addr, obs.token)  # an error notification ends it
+        self._notices.append((msg, obs.addr))
 
 
 def is_numeric_resource(tree, path):
