@@ -235,7 +235,7 @@ async def test_embedded_server_receives_notifications_over_udp():
             assert observation.active and observation.response.value == 1.0
             tree.set(POWER, 1.2)  # below the step: no notification
             tree.set(POWER, 2.0)
-            client._pump()  # the application's change reaches the core's timer
+            client.changed()  # the application's change reaches the core's timer
             note = await observation.next(timeout=5)
             assert note.value == 2.0
             observation.cancel()

@@ -7,8 +7,18 @@ the message-level :class:`~lwm2m_client.core.client.client.LwM2MClient` directly
 aiocoap owns messaging, deduplication, retransmission (with its default parameters) and
 block-wise transfer both ways (RFC 7959), so the client sees and returns whole bodies.
 
+Observe (RFC 7641): the client decides when to notify and what (pmin, pmax, gt, lt, st,
+an error that ends it); aiocoap carries each notification on the observation the
+server's GET with Observe=0 set up, numbering them itself (Observe 0 on the first
+answer, then 1, 2, ...). aiocoap matches a Reset only against a confirmable message, so
+a notification the client would send NON goes as aiocoap sends it for the request (CON
+for a CON request): the server's Reset or an unacknowledged notification then ends the
+observation in aiocoap and in the client (RFC 7641 sections 3.6 and 4.5); one the
+client sends CON goes CON.
+
 The public surface matches :class:`lwm2m_client.aio.udp.UdpClient`: ``start()``,
-``stop(timeout)``, ``close()``, ``wait_for(kind, timeout)`` and ``address``.
+``stop(timeout)``, ``close()``, ``wait_for(kind, timeout)``, ``changed()`` and
+``address``.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import aiocoap
 import aiocoap.error
+import aiocoap.interfaces
 import aiocoap.resource
 from aiocoap.numbers.optionnumbers import OptionNumber
 from aiocoap.optiontypes import BlockOption
@@ -85,23 +96,70 @@ def to_aiocoap(msg: m.Message, **kwargs: Any) -> aiocoap.Message:
     return message
 
 
-class _Site(aiocoap.resource.Resource):  # type: ignore[misc]  # aiocoap is untyped
+class _Site(aiocoap.resource.ObservableResource):  # type: ignore[misc]  # untyped
     """Every path of the context: each request goes to the core. aiocoap assembles
-    Block1 requests before ``render`` and serves Block2 from the whole answer."""
+    Block1 requests before ``render`` and serves Block2 from the whole answer.
+
+    A GET or FETCH with Observe=0 takes aiocoap's observe path: ``add_observation``
+    offers an aiocoap ServerObservation, and ``render`` keeps it when the core's answer
+    set up an observation (it carries Observe) or declines it (the answer stands as a
+    Read's)."""
 
     def __init__(self, runner: AiocoapClient) -> None:
         super().__init__()
         self.runner = runner
+        # id(request) -> the ServerObservation offered for it, until render decides.
+        self._offered: Dict[int, Any] = {}
 
     async def render_to_pipe(self, pipe: Any) -> None:
         # Before aiocoap's Block2 cache keys the request: a follow-up GET for block n
         # must find block 0's answer even with a stray Content-Format or ETag on it
         # (RFC 7252 section 5.10.3, RFC 7959 section 2.4; see aiocoap_tolerance).
         drop_inert_get_options(pipe.request)
+        if pipe.request.opt.block1 is not None:
+            # aiocoap's observe path assembles no Block1 body: such a request (an
+            # Observe-Composite FETCH in blocks) is served as a plain one, a Read.
+            await aiocoap.interfaces.Resource._render_to_pipe(self, pipe)
+            return
         await super().render_to_pipe(pipe)
 
+    async def add_observation(self, request: aiocoap.Message, serverobservation: Any) -> None:
+        # Accepted here (aiocoap needs the cancellation callback in any case); render
+        # declines it when the core set up no observation.
+        serverobservation.accept(lambda: self.runner._observation_ended(serverobservation))
+        self._offered[id(request)] = serverobservation
+
     async def render(self, request: aiocoap.Message) -> aiocoap.Message:
-        response = self.runner._serve(request)
+        observation = self._offered.pop(id(request), None)
+        if observation is None:
+            return self._answer(request, False)
+        # aiocoap's observe path renders without its Block2 cache: it is used here, so
+        # an answer larger than a block goes in blocks (RFC 7959 section 2.6), and the
+        # server's follow-up GETs (no Observe) find it there.
+        asked = request.opt.block2
+        if asked is not None and asked.block_number > 0:
+            observation.deregister()  # a later block of an answer observes nothing
+
+            async def missing() -> aiocoap.Message:
+                return self._answer(request, False)
+
+            response: aiocoap.Message = await self._block2.extract_or_insert(request, missing)
+            response.opt.observe = None
+            return response
+
+        async def answer() -> aiocoap.Message:
+            return self._answer(request, True)
+
+        response = await self._block2.extract_or_insert(request, answer)
+        if response.code.is_successful() and response.opt.observe is not None:
+            # aiocoap replaces the core's Observe value with its own sequence.
+            self.runner._observed(request, observation)
+        else:
+            observation.deregister()  # before the answer went out: it is just dropped
+        return response
+
+    def _answer(self, request: aiocoap.Message, observing: bool) -> aiocoap.Message:
+        response = self.runner._serve(request, observing)
         config = self.runner.core.config
         if response.code.is_successful() and len(response.payload) > config.block_size:
             asked = request.opt.block2
@@ -138,6 +196,10 @@ class AiocoapClient(AdapterBase):
                             f"stack), not {type(client).__name__}")
         super().__init__(client, local_addr, on_event)
         self.core: LwM2MClient = client
+        client.notifies = True  # notifications go out on aiocoap's observations
+        # (server address, token) of each observation the core holds -> the aiocoap
+        # ServerObservation that carries its notifications.
+        self._observations: Dict[Tuple[Addr, bytes], Any] = {}
         self.context: Optional[aiocoap.Context] = None
         self._exchanges: Dict[Any, asyncio.Task[None]] = {}
         self._shutdown: Optional[asyncio.Task[None]] = None
@@ -182,7 +244,10 @@ class AiocoapClient(AdapterBase):
 
     # -- serving the LwM2M Server's requests ------------------------------------------
 
-    def _serve(self, request: aiocoap.Message) -> aiocoap.Message:
+    def _serve(self, request: aiocoap.Message, observing: bool = False) -> aiocoap.Message:
+        """The core's answer to ``request``. Unless ``observing`` (aiocoap offered an
+        observation for it), an Observe=0 is kept from the core, which answers a Read:
+        no observation is set up that no aiocoap observation would carry."""
         addr = peer_address(request.remote)
         if addr is not None and self.core.serves(addr) and \
                 len(request.payload) > self.core.config.max_request_body:
@@ -190,8 +255,11 @@ class AiocoapClient(AdapterBase):
             # lean adapter's answer to it too (RFC 7959 section 2.9.3).
             return aiocoap.Message(code=aiocoap.REQUEST_ENTITY_TOO_LARGE,
                                    size1=self.core.config.max_request_body)
-        answer = None if addr is None else \
-            self.core.handle_request(to_core(request), addr, self.now_ms())
+        msg = to_core(request)
+        msg.token = bytes(request.token)  # the core keys observations by it
+        if not observing and request.opt.observe == 0:
+            msg.options = [(n, v) for n, v in msg.options if n != o.OBSERVE]
+        answer = None if addr is None else self.core.handle_request(msg, addr, self.now_ms())
         # Requests the core queued after the answer (an Update after /1/x/8) must follow
         # it on the wire: aiocoap sends the answer as soon as this returns, before the
         # loop runs the pump.
@@ -203,6 +271,45 @@ class AiocoapClient(AdapterBase):
         if request.opt.no_response is not None:
             response.opt.no_response = request.opt.no_response
         return response
+
+    # -- observations -------------------------------------------------------------------
+
+    def _observed(self, request: aiocoap.Message, observation: Any) -> None:
+        addr = peer_address(request.remote)
+        if addr is not None:
+            self._observations[(addr, bytes(request.token))] = observation
+
+    def _observation_ended(self, observation: Any) -> None:
+        """aiocoap ended ``observation``: the server's Reset or a new request on its
+        token, an unacknowledged notification, an error notification, or shutdown. The
+        core forgets it (RFC 7641 sections 3.6 and 4.5)."""
+        for key, value in list(self._observations.items()):
+            if value is observation:
+                del self._observations[key]
+                addr, token = key
+                self.core.notification_failed(token, addr)
+                self._pump()
+
+    def _notify(self) -> None:
+        """Hand the core's notifications to their aiocoap observations."""
+        for msg, addr in self.core.notifications_to_send():
+            key = (addr, bytes(msg.token))
+            observation = self._observations.get(key)
+            if observation is None:
+                self.core.notification_failed(msg.token, addr)  # nothing carries it
+                continue
+            if msg.mtype == m.CON:
+                response = to_aiocoap(msg, transport_tuning=aiocoap.Reliable)
+            else:
+                response = to_aiocoap(msg)  # see the module docstring
+            if not response.code.is_successful():
+                del self._observations[key]  # an error notification ends it
+            observation.trigger(response)
+        for key in list(self._observations):
+            if self.core.observations.find(key[0], key[1]) is None:
+                # The core dropped it (its server registered anew): nothing more is
+                # sent on it, as on the lean adapter.
+                del self._observations[key]
 
     # -- sending the core's requests ----------------------------------------------------
 
@@ -238,6 +345,7 @@ class AiocoapClient(AdapterBase):
         return self.context is not None
 
     def _flush(self) -> None:
+        self._notify()
         for key in self.core.requests_to_cancel():
             task = self._exchanges.pop(key, None)
             if task is not None:

@@ -218,6 +218,12 @@ class AdapterBase:
             self.on_event = previous
         return found[0]
 
+    def changed(self) -> None:
+        """The application changed values (``tree.set``, ``resource_changed``, or a
+        value its read hook computes): let the core look at its observations now, from
+        the event loop's thread, rather than at its next timer or request."""
+        self._pump()
+
     def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()

@@ -29,6 +29,7 @@ from lwm2m_client.core.client.accounts import has_bootstrap_account, new_account
 from lwm2m_client.core.client.dm_handler import DMHandler
 from lwm2m_client.core.client.links import register_links
 from lwm2m_client.core.client.observe import Reporting
+from lwm2m_client.core.client.send import is_muted, records_of, send_format, send_message
 from lwm2m_client.core.client.setup import check_binding, server_params
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
@@ -112,6 +113,7 @@ class LwM2MClient:
                                  config.formats)
         self._accounts = []
         self._pending = {}  # key -> _Pending
+        self._sends = {}  # key -> SSID of a Send in flight
         self._outbox = []  # (key, msg, addr)
         self._cancelled = []
         self._next_key = 0
@@ -206,6 +208,26 @@ class LwM2MClient:
         tree's change log, which the notification machinery reads. Values stored in
         the tree need no call: ``tree.set`` records their changes itself."""
         self.tree.changed(path)
+
+    def send(self, paths, now_ms, ssid=None):
+        """Send the current values of ``paths`` (tuples such as ``(10243, 0, 14)``) to
+        server ``ssid``, or to every registered server when None (Core 1.1 section
+        6.4.6). Servers that mute Send or registered as LwM2M 1.0 are left out. Returns
+        the Short Server IDs sent to; each answer comes back as a ``Sent`` event."""
+        cf = send_format(self.config)
+        records = records_of(self.tree, paths)
+        sent = []
+        for account in self._accounts:
+            reg = account.registration
+            if (ssid is not None and account.ssid != ssid) or not reg.is_registered or \
+                    reg.version == "1.0" or is_muted(self.tree, account):
+                continue
+            key = self._next_key
+            self._next_key += 1
+            self._sends[key] = account.ssid
+            self._outbox.append((key, send_message(self.handler, cf, records), account.addr))
+            sent.append(account.ssid)
+        return sent
 
     def trigger_update(self, now_ms, ssid=None):
         """Send a Registration Update now to server ``ssid`` (None: every server), as
@@ -324,6 +346,9 @@ class LwM2MClient:
         return out
 
     def response_received(self, key, msg, now_ms):
+        if key in self._sends:
+            self._emit(ev.Sent(self._sends.pop(key), msg.code))
+            return
         pending = self._pending.pop(key, None)
         account = None if pending is None else pending.account
         if account is None or pending.state != account.registration.state:
@@ -339,6 +364,9 @@ class LwM2MClient:
 
     def request_failed(self, key, now_ms):
         """The request ``key`` got no answer (timeout, Reset, or no room to send it)."""
+        if key in self._sends:
+            self._emit(ev.Sent(self._sends.pop(key), None))
+            return
         pending = self._pending.pop(key, None)
         if pending is not None and pending.state == pending.account.registration.state:
             account = pending.account

@@ -232,6 +232,11 @@ class ClientCore:
     def resource_changed(self, path, now_ms):
         self.client.resource_changed(path, now_ms)
 
+    def send(self, paths, now_ms, ssid=None):
+        sent = self.client.send(paths, now_ms, ssid)
+        self._flush_requests(now_ms)
+        return sent
+
     def trigger_update(self, now_ms, ssid=None):
         self.client.trigger_update(now_ms, ssid)
         self._flush_requests(now_ms)

@@ -100,3 +100,18 @@ class OperationPerformed(Event):
         self.op = op
         self.path = path
         self.code = code
+
+
+class Sent(Event):
+    """A Send to server ``ssid`` was answered ``code`` (a CoAP code byte, 2.04 on
+    success), or, with ``code`` None, got no answer (Core 1.1 section 6.4.6)."""
+
+    fields = ("ssid", "code")
+
+    def __init__(self, ssid, code):
+        self.ssid = ssid
+        self.code = code
+
+    @property
+    def ok(self):
+        return self.code is not None and self.code >> 5 == 2

@@ -47,3 +47,10 @@ class OperationPerformed(Event):
     path: str
     code: str
     def __init__(self, ssid: int, op: str, path: str, code: str) -> None: ...
+
+class Sent(Event):
+    ssid: int
+    code: int | None
+    def __init__(self, ssid: int, code: int | None) -> None: ...
+    @property
+    def ok(self) -> bool: ...
