@@ -116,7 +116,7 @@ async def test_embedded_server_receives_a_send_over_udp():
         try:
             await server.wait_registered("send-udp")
             assert client.core.send([(3305, 0, 5800)], client.now_ms()) == [1]
-            client._pump()
+            client.changed()
             records = await server.wait_send("send-udp")
             assert [(path, value) for path, value, _ in records] == [((3305, 0, 5800), 2.5)]
             for _ in range(50):  # the answer may come before or after the server's event

@@ -3,7 +3,7 @@
 The rig's Server object is configuration C.3: Default Minimum Period 1 s and Default
 Maximum Period 10 s (/1/0/2, /1/0/3), which the cases rely on. The device application
 changes a value with ``tree.set`` and the adapter's next wake-up hands the change to the
-core (``client._pump()`` stands for that wake-up here). The server cancels by Reset:
+core (``client.changed()`` stands for that wake-up here). The server cancels by Reset:
 aiocoap cannot repeat the observation's token, which a GET with Observe=1 would need,
 so int-303's Observe=1 form is checked on the core in tests/test_client_observe.py.
 """
@@ -31,7 +31,7 @@ async def test_int_301_observation_and_notification_of_parameter_values(ets):
     # Step 3: the value changes; pass: a notification with the new value, no earlier
     # than pmin after the last one (Core 1.1 section 5.1.1).
     rig.tree.set((3, 0, 9), 87)
-    rig.client._pump()
+    rig.client.changed()
     note = await observation.next(timeout=5)
     assert note.value == 87 and time.monotonic() - started >= 0.9
     # Step 4: nothing changes; pass: a notification at most pmax after the last one.
