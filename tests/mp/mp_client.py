@@ -67,15 +67,22 @@ def _client():
     return core, tree
 
 
-def _registered():
-    core, tree = _client()
+def register(core, location="ab12", now=10):
+    """Start ``core`` and answer its Register with 2.01 at /rd/``location``; returns
+    the Register message. Shared by the scripts that need a registered client."""
     core.start(0)
     core.handle_timer(core.get_timer())
     (data, addr), = core.datagrams_to_send()
     reg = m.decode(data)
     ack = m.Message(m.ACK, m.CREATED, reg.mid, reg.token)
-    ack.location_path = ["rd", "ab12"]
-    core.receive_datagram(m.to_bytes(ack), SERVER, 10)
+    ack.location_path = ["rd", location]
+    core.receive_datagram(m.to_bytes(ack), SERVER, now)
+    return reg
+
+
+def _registered():
+    core, tree = _client()
+    reg = register(core)
     return core, tree, reg
 
 

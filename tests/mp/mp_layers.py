@@ -2,7 +2,7 @@
 # accounts it reads from /0 and /1, the lazy import surface of lwm2m_client.core, version
 # fallback, and Reset for a malformed CON through the datagram-level ClientCore.
 
-from mp_client import SERVER, Lcg, _defs
+from mp_client import SERVER, Lcg, _defs, register
 from mpcheck import raises
 
 from lwm2m_client import core as api
@@ -89,13 +89,7 @@ def test_malformed_con_from_the_server_gets_a_reset():
 def test_observe_notifies_a_change_and_reset_cancels():
     core = ClientCore(ClientConfig("mp", jitter=0), _tree(1), Lcg(13))
     core.set_address(1, SERVER)
-    core.start(0)
-    core.handle_timer(core.get_timer())
-    (data, _), = core.datagrams_to_send()
-    reg = m.decode(data)
-    ack = m.Message(m.ACK, m.CREATED, reg.mid, reg.token)
-    ack.location_path = ["rd", "5"]
-    core.receive_datagram(m.to_bytes(ack), SERVER, 1)
+    register(core, "5", 1)
     get = m.Message(m.CON, m.GET, 0x77, b"\x0c")
     get.uri_path = "/3/0/14"
     get.accept = 0
