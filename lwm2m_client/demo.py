@@ -6,8 +6,11 @@ project's own CoAP) register with it. The server then runs the Device Management
 operations of LwM2M Core 1.1 section 6.3 on each meter -- Read in every hierarchical
 content format, Write, Execute, Write-Attributes, Discover, Read-Composite -- and the demo
 prints what it read as a table per meter and one line per operation with its response
-code and content format. The meters de-register and the command exits 0 when every
-operation succeeded.
+code and content format. Then the server sets up a reporting cycle on the electricity meter
+the way a utility's head-end does (Core 1.1 sections 6.4.1-6.4.6): it writes notification
+attributes on Active Power, observes it and prints each notification as it arrives,
+cancels the observation, and the meter sends a few readings with Send. The meters
+de-register and the command exits 0 when every operation succeeded.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
+from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.content import (
     CF_LINK,
     CF_LWM2M_CBOR,
@@ -29,6 +33,7 @@ from lwm2m_client.core.content import (
 from lwm2m_client.core.dm import types as t
 from lwm2m_client.core.dm.model import ObjectDef
 from lwm2m_client.core.dm.path import parse_path
+from lwm2m_client.core.errors import code_str
 from lwm2m_client.meter_client import MeterClient
 from lwm2m_client.models import shipped_objects
 from lwm2m_client.server import LwM2MServer, LwM2MServerError, Registration, Response
@@ -43,6 +48,16 @@ KIND_NAMES = {"electricity": "single-phase electricity meter", "gas": "gas meter
 # LwM2M 1.2: the version that has LwM2M CBOR (Core 1.2 section 7.4.7).
 VERSION = "1.2"
 LIFETIME = 300
+
+# The reporting cycle on the electricity meter: Active Power /10243/0/6 notifies at most
+# once a second, at least every 2 seconds, and on a step of 10 W; the server listens for
+# REPORT_S seconds. The Send carries the register, the power and the voltage.
+REPORT_RID = 6
+REPORT_ATTRIBUTES: Dict[str, Any] = {"pmin": 1, "pmax": 2, "st": 0.01}
+REPORT_S = 3.5
+SEND_RIDS = (14, 6, 4)
+# The columns of the reporting cycle's lines, printed as they happen.
+REPORT_WIDTHS = (16, 34, 4, 10)
 
 
 class Plan:
@@ -96,6 +111,7 @@ class Session:
         self.objects = objects
         self.operations: List[Operation] = []
         self.tables: List[Tuple[str, str, List[Tuple[str, ...]]]] = []
+        self.notifications = 0
 
     async def _run(self, name: str, target: str, fmt: Optional[int],
                    call: Callable[[], Awaitable[Response]]) -> Optional[Response]:
@@ -233,6 +249,100 @@ async def exercise(session: Session) -> None:
                                  CF_SENML_JSON if i % 2 == 0 else CF_SENML_CBOR)
 
 
+def _with_unit(session: Session, path: Tuple[int, ...], value: Any) -> str:
+    odef = session.objects.get(path[0])
+    rdef = odef.resource(path[2]) if odef is not None and len(path) > 2 else None
+    unit = rdef.units if rdef is not None else ""
+    return f"{_show(value)} {_UNITS.get(unit, unit)}".rstrip()
+
+
+async def reporting_cycle(session: Session, out: Callable[[str], None]) -> None:
+    """Set up, watch and cancel an observation of the meter's Active Power, then have the
+    meter Send a few readings; every line is printed as it happens."""
+    server, client = session.server, session.client
+    meter = client.meter
+    path = (meter.oid, meter.iid, REPORT_RID)
+    target = f"/{meter.oid}/{meter.iid}/{REPORT_RID}"
+
+    def line(name: str, what: str, code: str = "", fmt: str = "", note: str = "") -> None:
+        _table([(name, what, code, fmt, note)], "    ", out, (*REPORT_WIDTHS, len(note)))
+
+    def reading(response: Response) -> str:
+        try:
+            return _with_unit(session, path, response.value)
+        except LwM2MServerError as exc:
+            return f"unreadable ({exc})"
+
+    def record(name: str, what: str, code: str, fmt: str = "", note: str = "") -> None:
+        session.operations.append(Operation(name, what, code, fmt, note))
+        line(name, what, code, fmt, note)
+
+    attributes = ", ".join(f"{k}={v}" for k, v in REPORT_ATTRIBUTES.items())
+    out("")
+    out(f"{session.endpoint}: reporting cycle on {target} {session._name(target)} "
+        f"({attributes}), {REPORT_S:g} s")
+    query = "&".join(f"{k}={v}" for k, v in REPORT_ATTRIBUTES.items())
+    try:
+        response = await server.write_attributes(session.endpoint, target, **REPORT_ATTRIBUTES)
+    except LwM2MServerError as exc:
+        record("write-attributes", f"{target}?{query}", "error", note=str(exc))
+        return
+    record("write-attributes", f"{target}?{query}", response.code)
+    if not response.ok:
+        return
+    started = time.monotonic()
+    try:
+        obs = await server.observe(session.endpoint, target)
+    except LwM2MServerError as exc:
+        record("observe", target, "error", note=str(exc))
+        return
+    first = obs.response
+    fmt = FORMAT_NAMES.get(first.content_format or 0, str(first.content_format))
+    if not obs.active:
+        record("observe", target, first.code, fmt, "the meter did not start observing")
+        return
+    record("observe", target, first.code, fmt,
+           f"Observe {first.observe}: {reading(first)}")
+    last = first.observe
+    while True:
+        left = started + REPORT_S - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            notification = await obs.next(timeout=left)
+        except (TimeoutError, StopAsyncIteration):
+            break
+        session.notifications += 1
+        order = "" if last is None or (notification.observe or 0) > last else " (out of order)"
+        last = notification.observe
+        cf = notification.content_format
+        line("notification", f"+{time.monotonic() - started:.1f} s", notification.code,
+             FORMAT_NAMES.get(cf or 0, str(cf)), f"Observe {notification.observe}: "
+                  f"{reading(notification)}{order}")
+    server.cancel_observe(obs)
+    line("cancel-observe", target, note=f"after {session.notifications} notifications; "
+                                        "the meter's next one is answered with a reset")
+
+    # Send (Core 1.1 section 6.4.6): the meter POSTs the readings to /dp on its own.
+    paths = [(meter.oid, meter.iid, rid) for rid in SEND_RIDS]
+    adapter = client.adapter
+    sent = asyncio.ensure_future(adapter.wait_for(ev.Sent, 5.0))
+    await asyncio.sleep(0)  # the watcher is in place before the answer can come
+    client.core.send(paths, adapter.now_ms())
+    adapter.changed()
+    try:
+        records = await server.wait_send(session.endpoint)
+        answer = await sent
+    except (TimeoutError, asyncio.TimeoutError) as exc:
+        sent.cancel()
+        record("send", "/dp", "error", note=str(exc) or "no answer")
+        return
+    shown = ", ".join(f"/{'/'.join(map(str, p))}={_with_unit(session, p, v)}"
+                      for p, v, _ in records)
+    code = "error" if answer.code is None else code_str(answer.code)
+    record("send", "/dp", code, note=f"{len(records)} records: {shown}")
+
+
 def _table(rows: Sequence[Sequence[str]], indent: str, out: Callable[[str], None],
            widths: Optional[Sequence[int]] = None) -> None:
     """Print ``rows`` in left-aligned columns (``widths``: the columns' widths when
@@ -290,6 +400,8 @@ async def run_demo(meters: int = 3, out: Callable[[str], None] = print) -> int:
             for session in sessions:
                 await exercise(session)
                 report(session, out)
+            # The first meter is the electricity meter.
+            await reporting_cycle(sessions[0], out)
         finally:
             await asyncio.gather(*(client.stop() for client in clients))
         out("")
@@ -297,12 +409,14 @@ async def run_demo(meters: int = 3, out: Callable[[str], None] = print) -> int:
             reg = await server.wait_deregistered(client.endpoint)
             out(f"de-registered {client.endpoint} (/rd/{reg.location})")
     operations = [op for s in sessions for op in s.operations]
+    notifications = sum(s.notifications for s in sessions)
     failed = [op for op in operations if not op.ok]
     elapsed = time.monotonic() - started
     if failed:
         out(f"{len(failed)} of {len(operations)} operations failed ({elapsed:.1f} s)")
         return 1
-    out(f"{len(operations)} operations on {meters} meters, all successful ({elapsed:.1f} s)")
+    out(f"{len(operations)} operations on {meters} meters, {notifications} notifications, "
+        f"all successful ({elapsed:.1f} s)")
     return 0
 
 
@@ -326,7 +440,9 @@ def add_demo_parser(sub: argparse._SubParsersAction[Any]) -> None:
         description="Start the embedded LwM2M server on the loopback interface, register "
                     "virtual meters with it (electricity, gas, water, then three-phase), "
                     "run Read, Write, Execute, Write-Attributes, Discover and "
-                    "Read-Composite on each, print what happened and de-register.")
+                    "Read-Composite on each, observe the electricity meter's Active Power "
+                    "for a few seconds and have it Send readings, print what happened and "
+                    "de-register.")
     p.add_argument("--meters", type=_meter_count, default=3, metavar="N",
                    help="how many meters (default: 3)")
     p.set_defaults(func=cmd_demo, prog=p.prog)

@@ -284,13 +284,18 @@ class MeterClient:
 
     def tick(self, now_s: Optional[float] = None) -> None:
         """Take fresh readings and refresh Current Time /3/0/13 from the device clock,
-        which keeps a time a server wrote (``now_s``: host time, Unix seconds)."""
+        which keeps a time a server wrote (``now_s``: host time, Unix seconds); a running
+        adapter is told at once, so observations of the readings notify promptly."""
         now = time.time() if now_s is None else now_s
         self.meter.tick(now)
         if self.meter.clock is not None:
             self.meter.clock.publish(now)
         else:
             setup.refresh_device_time(self.tree, now)
+        if self.adapter is not None:
+            # Let the core compare the new readings with its observations now, not at
+            # its next timer or request.
+            self.adapter.changed()
 
     # -- Reboot /3/0/4 and Factory Reset /3/0/5 -----------------------------------------
 

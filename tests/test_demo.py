@@ -12,8 +12,12 @@ from lwm2m_client.demo import run_demo
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # An operation line: name, target, code, then format and note (columns of two spaces).
-OPERATION = re.compile(r"^    (read|write|execute|write-attributes|discover|read-composite)"
-                       r"\s+(\S.*?)\s{2,}(\d\.\d\d|error)\b")
+OPERATION = re.compile(r"^    (read|write|execute|write-attributes|discover|read-composite"
+                       r"|observe|send)\s+(\S.*?)\s{2,}(\d\.\d\d|error)\b")
+# A notification of the reporting cycle: time since the Observe, code, format, sequence
+# number and value.
+NOTIFICATION = re.compile(r"^    notification +\+(\d+\.\d) s +(\d\.\d\d) +\S.*?  "
+                          r"Observe (\d+): (-?\d+(?:\.\d+)?) kW$")
 
 
 def operations(out: str) -> list[tuple[str, str, str]]:
@@ -36,11 +40,13 @@ def test_demo_runs_three_meters_through_every_operation(capsys):
         assert any(line.startswith("registered  demo-" + kind) and f"/{oid}/0" in line
                    for line in lines)
     ops = operations(out)
-    assert len(ops) == 23
+    # Seven or eight operations per meter, and the reporting cycle's Write-Attributes,
+    # Observe and Send.
+    assert len(ops) == 26
     assert all(code in ("2.04", "2.05") for _, _, code in ops)
     names = {name for name, _, _ in ops}
     assert names == {"read", "write", "execute", "write-attributes", "discover",
-                     "read-composite"}
+                     "read-composite", "observe", "send"}
     # The device and meter reads cover every hierarchical format.
     for fmt in ("TLV", "SenML CBOR", "SenML JSON", "LwM2M CBOR"):
         assert f"(read as {fmt})" in out
@@ -54,7 +60,44 @@ def test_demo_runs_three_meters_through_every_operation(capsys):
     assert "Cumulated pulse value: 0" in out
     assert "</10243/0/14>;pmin=60;pmax=900;st=0.5" in out
     assert sum(line.startswith("de-registered demo-") for line in lines) == 3
-    assert lines[-1].startswith("23 operations on 3 meters, all successful")
+    last = re.match(r"26 operations on 3 meters, (\d+) notifications, all successful "
+                    r"\((\d+\.\d) s\)$", lines[-1])
+    assert last, lines[-1]
+    assert float(last.group(2)) < 6.0
+    check_reporting_cycle(lines, notifications=int(last.group(1)))
+
+
+def check_reporting_cycle(lines: list[str], notifications: int) -> None:
+    """The electricity meter's reporting cycle: attributes written, Active Power observed,
+    notifications as they came, the cancel, then a Send of three readings."""
+    start = lines.index("demo-electricity-1: reporting cycle on /10243/0/6 Active Power "
+                        "(pmin=1, pmax=2, st=0.01), 3.5 s")
+    cycle = lines[start + 1:lines.index("", start + 1)]
+    assert re.match(r"^    write-attributes +/10243/0/6\?pmin=1&pmax=2&st=0\.01 +2\.04$",
+                    cycle[0])
+    first = re.match(r"^    observe +/10243/0/6 +2\.05 +SenML CBOR +Observe (\d+): "
+                     r"(-?\d+(?:\.\d+)?) kW$", cycle[1])
+    assert first, cycle[1]
+    found = [NOTIFICATION.match(line) for line in cycle[2:-2]]
+    assert all(found), cycle[2:-2]
+    assert len(found) == notifications >= 2
+    # Observe numbers grow, the notifications come no faster than pmin and within the
+    # observation's 3.5 s, and each carries a reading.
+    numbers = [int(first.group(1))] + [int(m.group(3)) for m in found if m]
+    assert numbers == sorted(set(numbers))
+    times = [float(m.group(1)) for m in found if m]
+    assert times == sorted(times) and times[-1] <= 4.5
+    assert all(b - a >= 0.7 for a, b in zip(times, times[1:], strict=False))
+    assert all(m.group(2) == "2.05" and 0 < float(m.group(4)) < 20 for m in found if m)
+    assert re.match(rf"^    cancel-observe +/10243/0/6 +after {notifications} notifications;",
+                    cycle[-2])
+    send = re.match(r"^    send +/dp +2\.04 +3 records: (.*)$", cycle[-1])
+    assert send, cycle[-1]
+    records = dict(item.split("=", 1) for item in send.group(1).split(", "))
+    assert set(records) == {"/10243/0/14", "/10243/0/6", "/10243/0/4"}
+    assert re.fullmatch(r"\d+(\.\d+)? kWh", records["/10243/0/14"])
+    assert re.fullmatch(r"\d+(\.\d+)? kW", records["/10243/0/6"])
+    assert re.fullmatch(r"\d+(\.\d+)? V", records["/10243/0/4"])
 
 
 async def test_four_meters_add_a_three_phase_meter():
@@ -63,8 +106,10 @@ async def test_four_meters_add_a_three_phase_meter():
     out = "\n".join(lines)
     assert "registered  demo-3phase-4" in out
     assert re.search(r"^    50 +Neutral Current +\d+\.\d+ A$", out, re.M)
-    assert len(operations(out)) == 30
-    assert lines[-1].startswith("30 operations on 4 meters")
+    assert len(operations(out)) == 33
+    assert lines[-1].startswith("33 operations on 4 meters")
+    # One reporting cycle, on the electricity meter.
+    assert sum("reporting cycle" in line for line in lines) == 1
 
 
 def test_meter_count_is_checked(capsys):

@@ -109,3 +109,32 @@ def test_observe_notifies_a_change_and_reset_cancels():
     assert core.get_timer() is None or core.get_timer() > 3
     core.handle_timer(10)
     assert core.datagrams_to_send() == []
+
+
+def test_observe_composite_notifies_every_path_and_observe_1_cancels():
+    core = ClientCore(ClientConfig("mp", jitter=0), _tree(1), Lcg(17))
+    core.set_address(1, SERVER)
+    register(core, "6", 1)
+    fetch = m.Message(m.CON, m.FETCH, 0x78, b"\x0d",
+                      payload=b'[{"n":"/3/0/14"},{"n":"/3/0/16"}]')
+    fetch.uri_path = "/"
+    fetch.content_format = 110  # SenML JSON
+    fetch.observe = 0
+    core.receive_datagram(m.to_bytes(fetch), SERVER, 2)
+    (data, _), = core.datagrams_to_send()
+    first = m.decode(data)
+    assert first.code == m.CONTENT and first.observe == 1 and first.content_format == 110
+    assert b"+01:00" in bytes(first.payload) and b'"U"' in bytes(first.payload)
+    core.tree.set((3, 0, 16), "UQ")
+    core.handle_timer(core.get_timer())
+    (data, _), = core.datagrams_to_send()
+    note = m.decode(data)
+    assert note.token == b"\x0d" and note.observe == 2 and note.content_format == 110
+    assert b"+01:00" in bytes(note.payload) and b'"UQ"' in bytes(note.payload)
+    fetch.mid = 0x79
+    fetch.observe = 1
+    core.receive_datagram(m.to_bytes(fetch), SERVER, 3)
+    (data, _), = core.datagrams_to_send()
+    answer = m.decode(data)
+    assert answer.code == m.CONTENT and answer.observe is None
+    assert len(core.client.observations) == 0

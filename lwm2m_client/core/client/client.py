@@ -311,7 +311,8 @@ class LwM2MClient:
             if changed and reply.body is not None:
                 # What follows may encode an Update's object list into the body buffer.
                 response.payload = bytes(reply.body)
-            if reply.op == "observe":
+            if reply.op == "observe" or reply.op == "read-composite":
+                # Observe and Observe-Composite (a FETCH with Observe).
                 response = self.reporting.observe(account, msg, addr, reply, response,
                                                   now_ms)
         except MemoryError:

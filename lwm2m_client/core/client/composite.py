@@ -1,5 +1,7 @@
 """Read-Composite and Write-Composite, client side (LwM2M Core 1.1 section 6.3.8;
-Transport 1.1 section 6.4.4: FETCH and iPATCH on the root).
+Transport 1.1 section 6.4.4: FETCH and iPATCH on the root), and the body of an
+Observe-Composite notification (the same composite read, see
+:mod:`~lwm2m_client.core.client.observe`).
 
 Part of :class:`~lwm2m_client.core.client.dm_handler.DMHandler`'s work, kept apart so a
 client whose server never sends a composite request never loads it: the handler imports
@@ -10,6 +12,9 @@ from lwm2m_client.core.client.dm_handler import PROTECTED_OBJECTS, Reply
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.content import CF_SENML_CBOR, CF_SENML_JSON, formats
 from lwm2m_client.core.errors import (
+    BufferFull,
+    InternalServerError,
+    LwM2MError,
     MethodNotAllowed,
     NotAcceptable,
     NotFound,
@@ -30,6 +35,23 @@ def read_composite(handler, msg, path, payload, version):
         targets = codec.decode_paths(payload)
     except MemoryError:
         raise RequestEntityTooLarge("no memory for the path list")
+    records = gather(handler, targets)
+    out_cf = msg.accept
+    if out_cf is None:
+        out_cf = cf if cf in (CF_SENML_JSON, CF_SENML_CBOR) else CF_SENML_CBOR
+    elif out_cf not in formats.HIERARCHICAL:
+        raise NotAcceptable("Read-Composite answers in a hierarchical format")
+    if formats.codec(out_cf, handler.formats) is None:
+        raise NotAcceptable("content format %d is not supported" % out_cf)
+    reply = Reply("read-composite", m.CONTENT, out_cf, handler._encode(out_cf, records, ()))
+    reply.paths = tuple(targets)  # what an Observe-Composite on this request observes
+    return reply
+
+
+def gather(handler, targets):
+    """The records of a composite read of ``targets`` (paths), sorted by path and each
+    path once; raises NotFound when none of them exists, Unauthorized for the Security
+    object."""
     records = []
     for target in targets:
         if target and target[0] in PROTECTED_OBJECTS:
@@ -48,16 +70,22 @@ def read_composite(handler, msg, path, payload, version):
         raise NotFound("none of the paths exists")
     records.sort()
     # Overlapping paths (/1/0 and /1/0/1) must not report a value twice.
-    records = [rec for i, rec in enumerate(records)
-               if i == 0 or rec[0] != records[i - 1][0]]
-    out_cf = msg.accept
-    if out_cf is None:
-        out_cf = cf if cf in (CF_SENML_JSON, CF_SENML_CBOR) else CF_SENML_CBOR
-    elif out_cf not in formats.HIERARCHICAL:
-        raise NotAcceptable("Read-Composite answers in a hierarchical format")
-    if formats.codec(out_cf, handler.formats) is None:
-        raise NotAcceptable("content format %d is not supported" % out_cf)
-    return Reply("read-composite", m.CONTENT, out_cf, handler._encode(out_cf, records, ()))
+    return [rec for i, rec in enumerate(records)
+            if i == 0 or rec[0] != records[i - 1][0]]
+
+
+def notification(handler, targets, cf):
+    """``(code, body)`` of an Observe-Composite notification: the composite read of
+    ``targets`` in ``cf`` (the format of the first answer), or an error code and None
+    (none of the paths is left: the observation ends, RFC 7641 section 3.2)."""
+    try:
+        return m.CONTENT, handler._encode(cf, gather(handler, targets), ())
+    except BufferFull:
+        return InternalServerError.code, None
+    except LwM2MError as exc:
+        return exc.code, None
+    except MemoryError:
+        return InternalServerError.code, None
 
 
 def write_composite(handler, msg, path, payload):

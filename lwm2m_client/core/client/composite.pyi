@@ -1,4 +1,6 @@
-from lwm2m_client.core._typing import Path, ReadableBuffer
+from typing import Sequence
+
+from lwm2m_client.core._typing import Path, ReadableBuffer, Record
 from lwm2m_client.core.client.dm_handler import DMHandler, Reply
 from lwm2m_client.core.coap.message import Message
 
@@ -6,3 +8,6 @@ def read_composite(handler: DMHandler, msg: Message, path: Path, payload: Readab
                    version: str) -> Reply: ...
 def write_composite(handler: DMHandler, msg: Message, path: Path,
                     payload: ReadableBuffer) -> Reply: ...
+def gather(handler: DMHandler, targets: Sequence[Path]) -> list[Record]: ...
+def notification(handler: DMHandler, targets: Sequence[Path],
+                 cf: int | None) -> tuple[int, memoryview | None]: ...

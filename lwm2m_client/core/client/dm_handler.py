@@ -17,6 +17,7 @@ Execute            POST /o/i/r on an E resource 2.04
 Create             POST /o                      2.01 (+ Location-Path)
 Delete             DELETE /o/i (/o/i/r/ri 1.2)  2.02
 Read-Composite     FETCH /                      2.05 + SenML body
+  (Observe-Composite: the same with Observe; the client's Reporting keeps it)
 Write-Composite    iPATCH /                     2.04
 =================  ===========================  ===============================
 
@@ -56,8 +57,9 @@ PROTECTED_OBJECTS = (0, 21)
 class Reply:
     """What a handled request answers: ``code``, ``cf`` (None: no Content-Format),
     ``body`` (a memoryview into the handler's buffer, or None), ``location``
-    (Location-Path segments for Create), ``op``, the operation's name for logs, and
-    ``objects_changed`` when an instance came or went."""
+    (Location-Path segments for Create), ``op``, the operation's name for logs,
+    ``objects_changed`` when an instance came or went, and ``paths``, the targets of a
+    Read-Composite (an Observe-Composite observes them), else None."""
 
     def __init__(self, op, code, cf=None, body=None, location=None):
         self.op = op
@@ -67,6 +69,7 @@ class Reply:
         self.location = location
         # An instance was created or deleted: the registered object list changed.
         self.objects_changed = op == "create" and code == m.CREATED
+        self.paths = None
 
     def __repr__(self):
         return "<Reply %s %s>" % (self.op, m.code_name(self.code))

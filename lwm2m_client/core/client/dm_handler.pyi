@@ -14,6 +14,7 @@ class Reply:
     body: memoryview | None
     location: list[str] | None
     objects_changed: bool
+    paths: tuple[Path, ...] | None
     def __init__(self, op: str, code: int, cf: int | None = None,
                  body: memoryview | None = None, location: list[str] | None = None) -> None: ...
 

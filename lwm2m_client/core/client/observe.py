@@ -15,6 +15,14 @@ instance over object, Core 1.1 section 5.1.1) and else from the Server object's 
 Minimum/Maximum Period ``/1/x/2`` and ``/1/x/3``; no default means 0 (no minimum) and no
 maximum. Times are the injected integer milliseconds of the rest of the core.
 
+Observe-Composite (Core 1.1 section 6.4.1, Transport 1.1 section 6.4.5: FETCH / with
+Observe=0 and a SenML path list) makes one observation of several ``paths``; it is
+cancelled like any other (FETCH with Observe=1 on its token, or RST). It notifies when
+any of its paths changed, with the composite read of all of them, in the content format
+of the first answer. Its periods: ``pmin`` is the largest and ``pmax`` the smallest of
+those in force at its paths (each path's attributes over the Server object's defaults);
+``con`` holds when it holds at any path; gt/lt/st do not apply.
+
 The store is bounded (``capacity``): one more observation than it holds is refused, the
 request answered 5.03 Service Unavailable (RFC 7252 section 5.9.3.4: a temporary
 inability; the server may retry after others were cancelled).
@@ -35,13 +43,17 @@ DAY_MS = 86400000
 
 class Observation:
     """One server's observation of ``path`` with ``token`` from ``addr``; ``accept`` is the
-    content format of its notifications (the one the first answer used)."""
+    content format of its notifications (the one the first answer used). An
+    Observe-Composite passes its targets as ``paths`` (``path`` is then the root);
+    ``paths`` is ``(path,)`` otherwise, and ``composite`` tells the two apart."""
 
-    def __init__(self, ssid, addr, token, path, accept, now_ms):
+    def __init__(self, ssid, addr, token, path, accept, now_ms, paths=None):
         self.ssid = ssid
         self.addr = addr
         self.token = bytes(token)
         self.path = path
+        self.composite = paths is not None
+        self.paths = (path,) if paths is None else tuple(paths)
         self.accept = accept
         self.seq = 0
         self.last_ms = now_ms
@@ -50,7 +62,8 @@ class Observation:
         self.last_con_ms = now_ms  # when a confirmable notification last went out
 
     def __repr__(self):
-        return "<Observation ssid=%d %r seq=%d%s>" % (self.ssid, self.path, self.seq,
+        target = self.paths if self.composite else self.path
+        return "<Observation ssid=%d %r seq=%d%s>" % (self.ssid, target, self.seq,
                                                        " changed" if self.changed else "")
 
     def next_seq(self):
@@ -152,13 +165,17 @@ class ObservationStore:
         self.items = [obs for obs in self.items if obs.ssid != ssid]
 
     def mark_changed(self, path):
-        """A value at ``path`` changed: every observation at, above or below it."""
+        """A value at ``path`` changed: every observation with a path at, above or below
+        it."""
         n = len(path)
         for obs in self.items:
-            target = obs.path
-            k = min(n, len(target))
-            if target[:k] == path[:k]:
-                obs.changed = True
+            if obs.changed:
+                continue
+            for target in obs.paths:
+                k = min(n, len(target))
+                if target[:k] == path[:k]:
+                    obs.changed = True
+                    break
 
 
 class Reporting:
@@ -177,8 +194,9 @@ class Reporting:
         return out
 
     def observe(self, account, msg, addr, reply, response, now_ms):
-        """Register or cancel an observation from a GET with Observe (RFC 7641 sections
-        2 and 3.6); returns the response to send."""
+        """Register or cancel an observation from a GET (Observe) or a FETCH
+        (Observe-Composite) with Observe (RFC 7641 sections 2 and 3.6); returns the
+        response to send. A request without Observe leaves it as it is."""
         try:
             value = msg.observe
         except LwM2MError:
@@ -188,13 +206,18 @@ class Reporting:
             return response
         if value != 0 or reply.code != m.CONTENT or not self.client.notifies:
             return response  # answered as a Read: no observation was set up
+        composite = reply.op == "read-composite"
+        if composite and reply.paths is None:
+            return response
         path = path_from_segments(msg.opts(o.URI_PATH))
         # Changes made before this observation are older than the value just read.
         self.collect_changes()
-        obs = Observation(account.ssid, addr, msg.token, path, reply.cf, now_ms)
+        obs = Observation(account.ssid, addr, msg.token, path, reply.cf, now_ms,
+                          reply.paths if composite else None)
         if not self.store.add(obs):
             return m.Message(code=m.SERVICE_UNAVAILABLE)
-        obs.last_value = self._numeric_value(path)
+        if not composite:
+            obs.last_value = self._numeric_value(path)
         response.observe = obs.next_seq()
         return response
 
@@ -233,7 +256,22 @@ class Reporting:
             for name, rid in (("pmin", 2), ("pmax", 3), ("con", 26)):
                 if tree.has((1, account.server_iid, rid)):
                     defaults[name] = tree.get((1, account.server_iid, rid))
-        return client.attributes.effective(obs.ssid, obs.path, defaults)
+        if not obs.composite:
+            return client.attributes.effective(obs.ssid, obs.path, defaults)
+        # Observe-Composite: the largest pmin, the smallest pmax of its paths; con at
+        # any of them; no value conditions.
+        result = {}
+        for path in obs.paths:
+            attrs = client.attributes.effective(obs.ssid, path, defaults)
+            pmin = attrs.get("pmin")
+            if pmin and pmin > result.get("pmin", 0):
+                result["pmin"] = pmin
+            pmax = attrs.get("pmax")
+            if pmax and ("pmax" not in result or pmax < result["pmax"]):
+                result["pmax"] = pmax
+            if attrs.get("con") == 1:
+                result["con"] = 1
+        return result
 
     def _numeric_value(self, path):
         tree = self.client.tree
@@ -246,10 +284,15 @@ class Reporting:
         return value if type(value) is int or type(value) is float else None
 
     def _notify(self, obs, attrs, now_ms):
-        value = self._numeric_value(obs.path)
+        value = None if obs.composite else self._numeric_value(obs.path)
         if not obs.should_notify(attrs, now_ms, value, value is not None):
             return
-        code, body = self.client.handler.notification(obs.path, obs.accept)
+        if obs.composite:
+            from lwm2m_client.core.client import composite
+            code, body = composite.notification(self.client.handler, obs.paths,
+                                                obs.accept)
+        else:
+            code, body = self.client.handler.notification(obs.path, obs.accept)
         msg = m.Message(m.CON if obs.confirmable(attrs, now_ms) else m.NON, code)
         msg.token = obs.token
         if code == m.CONTENT:

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, Sequence
 
 from lwm2m_client.core._typing import Path
 from lwm2m_client.core.dm.tree import ObjectTree
@@ -11,6 +11,8 @@ class Observation:
     addr: Any
     token: bytes
     path: Path
+    composite: bool
+    paths: tuple[Path, ...]
     accept: int | None
     seq: int
     last_ms: int
@@ -18,7 +20,7 @@ class Observation:
     changed: bool
     last_con_ms: int
     def __init__(self, ssid: int, addr: Any, token: bytes, path: Path, accept: int | None,
-                 now_ms: int) -> None: ...
+                 now_ms: int, paths: Sequence[Path] | None = None) -> None: ...
     def next_seq(self) -> int: ...
     def deadline(self, attrs: dict[str, Any]) -> int | None: ...
     def should_notify(self, attrs: dict[str, Any], now_ms: int, value: Any,
