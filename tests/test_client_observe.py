@@ -272,3 +272,30 @@ def test_unacknowledged_confirmable_notification_ends_the_observation():
     assert note.mtype == m.CON
     meter.run_until(300_000)  # every retransmission goes unanswered (RFC 7252 4.2)
     assert len(meter.core.client.observations) == 0
+
+
+def test_epmax_evaluates_a_value_computed_on_read_that_is_never_reported():
+    # Core 1.1 section 5.1.1: the maximum evaluation period makes the client look at the
+    # value itself; a read hook without cache never records a change.
+    meter = Meter()
+    reading = [1.0]
+    meter.tree.on_read(POWER, lambda path: reading[0])
+    meter.request(m.PUT, "/3305/0/5800", query=("epmax=10", "st=1"))
+    observe(meter)
+    reading[0] = 1.5  # below the step: evaluated at 10 s, not notified
+    assert meter.run_until(10_000) == []
+    reading[0] = 2.2
+    (note,) = meter.run_until(20_000)
+    assert bytes(note.payload) == b"2.2"
+    assert meter.run_until(30_000) == []  # evaluated again, unchanged
+
+
+def test_epmin_spaces_evaluations_of_reported_changes():
+    meter = Meter()
+    meter.request(m.PUT, "/3305/0/5800", query=("epmin=5", "epmax=60"))
+    observe(meter)
+    meter.now = 1000
+    meter.set_power(2.0)
+    assert meter.run_until(4999) == []
+    (note,) = meter.run_until(5000)
+    assert bytes(note.payload) == b"2.0"

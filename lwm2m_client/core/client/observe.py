@@ -60,6 +60,7 @@ class Observation:
         self.last_value = None  # the value last notified (single numeric resources)
         self.changed = False
         self.last_con_ms = now_ms  # when a confirmable notification last went out
+        self.last_eval_ms = now_ms  # when the reporting conditions were last evaluated
 
     def __repr__(self):
         target = self.paths if self.composite else self.path
@@ -71,14 +72,26 @@ class Observation:
         return self.seq
 
     def deadline(self, attrs):
-        """When this observation should next be looked at, or None."""
+        """When this observation should next be looked at, or None.
+
+        A reported change is looked at once ``pmin`` passed since the last notification
+        and ``epmin`` since the last evaluation; ``pmax`` forces a notification; ``epmax``
+        forces an evaluation of a numeric value even without a reported change (Core
+        1.1 section 5.1.1: the maximum evaluation period), which is what catches a
+        reading the application computes on read and never reports."""
         pmin = attrs.get("pmin") or 0
         pmax = attrs.get("pmax") or 0
+        epmin = attrs.get("epmin") or 0
+        epmax = attrs.get("epmax") or 0
         due = None
         if self.changed:
-            due = self.last_ms + int(pmin * 1000)
+            due = max(self.last_ms + int(pmin * 1000), self.last_eval_ms + int(epmin * 1000))
         if pmax and pmax >= pmin:
             at = self.last_ms + int(pmax * 1000)
+            if due is None or at < due:
+                due = at
+        if epmax and epmax > epmin and self.last_value is not None:
+            at = self.last_eval_ms + int(epmax * 1000)
             if due is None or at < due:
                 due = at
         return due
@@ -88,23 +101,30 @@ class Observation:
         it is one numeric resource (else None and ``numeric`` False)."""
         pmin = attrs.get("pmin") or 0
         pmax = attrs.get("pmax") or 0
+        epmax = attrs.get("epmax") or 0
+        sampled = False
+        if not self.changed and epmax and numeric and self.last_value is not None and \
+                now_ms >= self.last_eval_ms + int(epmax * 1000):
+            sampled = True  # an evaluation the maximum evaluation period asks for
+        self.last_eval_ms = now_ms
         if pmax and pmax >= pmin and now_ms >= self.last_ms + int(pmax * 1000):
             return True  # the maximum period ran out
-        if not self.changed or now_ms < self.last_ms + int(pmin * 1000):
+        if not (self.changed or sampled) or now_ms < self.last_ms + int(pmin * 1000):
             return False
         if not numeric or self.last_value is None:
             return True
         gt = attrs.get("gt")
         lt = attrs.get("lt")
         st = attrs.get("st")
-        if gt is None and lt is None and st is None:
-            return True
         last = self.last_value
-        if gt is not None and (last <= gt) != (value <= gt):
+        if gt is None and lt is None and st is None:
+            if not sampled or value != last:
+                return True
+        elif gt is not None and (last <= gt) != (value <= gt):
             return True
-        if lt is not None and (last < lt) != (value < lt):
+        elif lt is not None and (last < lt) != (value < lt):
             return True
-        if st is not None and abs(value - last) >= st:
+        elif st is not None and abs(value - last) >= st:
             return True
         self.changed = False  # a change too small to tell: wait for the next one
         return False

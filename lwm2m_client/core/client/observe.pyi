@@ -19,6 +19,7 @@ class Observation:
     last_value: float | int | None
     changed: bool
     last_con_ms: int
+    last_eval_ms: int
     def __init__(self, ssid: int, addr: Any, token: bytes, path: Path, accept: int | None,
                  now_ms: int, paths: Sequence[Path] | None = None) -> None: ...
     def next_seq(self) -> int: ...
