@@ -29,7 +29,6 @@ from lwm2m_client.core.client.accounts import has_bootstrap_account, new_account
 from lwm2m_client.core.client.dm_handler import DMHandler
 from lwm2m_client.core.client.links import register_links
 from lwm2m_client.core.client.observe import Reporting
-from lwm2m_client.core.client.send import is_muted, records_of, send_format, send_message
 from lwm2m_client.core.client.setup import check_binding, server_params
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
@@ -214,6 +213,14 @@ class LwM2MClient:
         server ``ssid``, or to every registered server when None (Core 1.1 section
         6.4.6). Servers that mute Send or registered as LwM2M 1.0 are left out. Returns
         the Short Server IDs sent to; each answer comes back as a ``Sent`` event."""
+        # Imported by the first Send: a meter that only answers never loads it.
+        from lwm2m_client.core.client.send import (
+            is_muted,
+            records_of,
+            send_format,
+            send_message,
+        )
+
         cf = send_format(self.config)
         records = records_of(self.tree, paths)
         sent = []
