@@ -1,4 +1,5 @@
-"""LwM2M Server accounts, derived from the Security and Server objects of the tree.
+"""LwM2M Server accounts, derived from the Security and Server objects of the tree, and
+what the server's answers to an account's registration requests mean.
 
 An account is one LwM2M Server the client registers with (Core 1.1 section 6.2, E.1,
 E.2): a non-bootstrap Security instance ``/0/x`` and the Server instance ``/1/y`` that
@@ -14,7 +15,44 @@ ignores afterwards (a peer must not be able to crash the client).
 """
 
 from lwm2m_client.core.client import registration as reg_fsm
-from lwm2m_client.core.client.setup import server_params
+from lwm2m_client.core.client.setup import check_binding, server_params
+from lwm2m_client.core.coap import message as m
+from lwm2m_client.core.coap import options as o
+from lwm2m_client.core.errors import BadRequest, LwM2MError, UsageError
+
+# Server object resources the client acts on after a successful server operation:
+# Disable and Registration Update Trigger (Object 1).
+DISABLE = 4
+UPDATE_TRIGGER = 8
+
+
+def _accept_execute(path, args):
+    # /1/x/4 and /1/x/8 answer 2.04; the client acts on the answer afterwards.
+    return None
+
+
+def _check_server_write(path, value):
+    """A server's Write to Object 1 that registration could not use is refused with 4.00
+    and nothing applied: a negative Lifetime (0 means infinite, Object 1 v1.2), or a
+    Binding that names no transport or an unknown one (Core 1.2 section 6.2.1.1)."""
+    if len(path) != 3 or value is None:
+        return
+    if path[2] == 1 and value < 0:
+        raise BadRequest("Lifetime must not be negative")
+    if path[2] == 7:
+        try:
+            check_binding(value, "Binding")
+        except UsageError as exc:
+            raise BadRequest(str(exc))
+
+
+def wire_server_object(tree):
+    """Execute on Disable and Registration Update Trigger answers 2.04 (the client acts
+    on the answer), and server Writes to Object 1 are checked first. Wiring twice (a new
+    client on the same tree) changes nothing: the tree keeps one of each."""
+    tree.on_execute((1, None, DISABLE), _accept_execute)
+    tree.on_execute((1, None, UPDATE_TRIGGER), _accept_execute)
+    tree.on_write((1,), _check_server_write)
 
 
 class ServerAccount:
@@ -97,6 +135,20 @@ def has_bootstrap_account(tree):
     return False
 
 
+def usable_accounts(tree):
+    """The entries of :func:`read_accounts`; a problem, or no account at all, is the
+    application's configuration error (UsageError), found before anything is sent."""
+    entries, problems = read_accounts(tree)
+    if problems:
+        raise UsageError("server accounts: " + problems[0])
+    if not entries:
+        if has_bootstrap_account(tree):
+            raise UsageError("server accounts: only a Bootstrap-Server account, "
+                             "and client-initiated bootstrap is not supported")
+        raise UsageError("server accounts: /0 and /1 hold no LwM2M Server account")
+    return entries
+
+
 def new_account(tree, entry, config, rng):
     """A :class:`ServerAccount` for one entry of :func:`read_accounts`."""
     ssid, uri, sec, srv = entry
@@ -104,3 +156,32 @@ def new_account(tree, entry, config, rng):
         server_params(tree, srv), config.endpoint, config.version, rng, config.jitter,
         config.tuning.max_transmit_wait)
     return ServerAccount(ssid, uri, sec, srv, registration)
+
+
+def answer_outputs(account, msg, now_ms, advertise_formats):
+    """What the server's answer ``msg`` to the account's registration request means for
+    its state machine: the machine's outputs (requests to send, events).
+
+    A 2.xx to a Register needs a Location-Path (Core 1.1 section 6.2.1). A 4.00 to a
+    Register whose root link named content formats: some servers refuse ``ct``, so the
+    account registers again at once without it (one attempt of the failure procedure).
+    A 4.12 or 4.00 that refuses the LwM2M version falls back to an older one."""
+    reg = account.registration
+    code = msg.code
+    if m.code_class(code) == 2:
+        location = None
+        if reg.state == reg_fsm.ST_REGISTERING:
+            try:
+                location = msg.strings(o.LOCATION_PATH)
+            except LwM2MError:
+                location = None
+            if not location:
+                return reg.handle(reg_fsm.EV_ERROR, now_ms, code)
+        return reg.handle(reg_fsm.EV_SUCCESS, now_ms, location=location)
+    if (code == m.BAD_REQUEST and reg.state == reg_fsm.ST_REGISTERING
+            and account.advertise and advertise_formats):
+        account.advertise = False
+        return reg.retry_now(now_ms, code)
+    if reg.refused_version(code) is not None:
+        return reg.fall_back(now_ms, code)
+    return reg.handle(reg_fsm.EV_ERROR, now_ms, code)

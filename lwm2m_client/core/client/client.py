@@ -25,52 +25,23 @@ spec wants (Core 1.1 section 6.2.2, E.2).
 
 from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.client import registration as reg_fsm
-from lwm2m_client.core.client.accounts import has_bootstrap_account, new_account, read_accounts
+from lwm2m_client.core.client.accounts import (
+    DISABLE,
+    UPDATE_TRIGGER,
+    answer_outputs,
+    new_account,
+    read_accounts,
+    usable_accounts,
+    wire_server_object,
+)
 from lwm2m_client.core.client.dm_handler import DMHandler
-from lwm2m_client.core.client.links import register_links
+from lwm2m_client.core.client.links import formats_of_version, register_links
 from lwm2m_client.core.client.observe import Reporting
-from lwm2m_client.core.client.setup import check_binding, server_params
+from lwm2m_client.core.client.setup import server_params
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
-from lwm2m_client.core.content import (
-    CF_LINK,
-    CF_LWM2M_CBOR,
-    CF_SENML_CBOR,
-    CF_SENML_ETCH_CBOR,
-    CF_SENML_ETCH_JSON,
-    CF_SENML_JSON,
-    link,
-)
-from lwm2m_client.core.errors import BadRequest, BufferFull, LwM2MError, UsageError
-
-# The first LwM2M version whose Register root link may name each content format (Core
-# 1.1 and 1.2 section 7.4): a client that fell back to an older version stops naming it.
-_FORMAT_SINCE = {CF_SENML_CBOR: "1.1", CF_SENML_JSON: "1.1", CF_SENML_ETCH_CBOR: "1.2",
-                 CF_SENML_ETCH_JSON: "1.2", CF_LWM2M_CBOR: "1.2"}
-
-# Server object resources the client acts on after a successful server operation.
-_DISABLE = 4
-_UPDATE_TRIGGER = 8
-
-
-def _accept_execute(path, args):
-    # /1/x/4 and /1/x/8 answer 2.04; the client acts on the answer (see _after_operation).
-    return None
-
-
-def _check_server_write(path, value):
-    """A server's Write to Object 1 that registration could not use is refused with 4.00
-    and nothing applied: a negative Lifetime (0 means infinite, Object 1 v1.2), or a
-    Binding that names no transport or an unknown one (Core 1.2 section 6.2.1.1)."""
-    if len(path) != 3 or value is None:
-        return
-    if path[2] == 1 and value < 0:
-        raise BadRequest("Lifetime must not be negative")
-    if path[2] == 7:
-        try:
-            check_binding(value, "Binding")
-        except UsageError as exc:
-            raise BadRequest(str(exc))
+from lwm2m_client.core.content import CF_LINK, link
+from lwm2m_client.core.errors import BufferFull, LwM2MError, UsageError
 
 
 def _internal_error():
@@ -124,9 +95,7 @@ class LwM2MClient:
         # Set by a layer that can send notifications (ClientCore); without one an
         # Observe is answered as a Read without the Observe option (RFC 7641 3.2).
         self.notifies = False
-        tree.on_execute((1, None, _DISABLE), _accept_execute)
-        tree.on_execute((1, None, _UPDATE_TRIGGER), _accept_execute)
-        tree.on_write((1,), _check_server_write)
+        wire_server_object(tree)
 
     def __repr__(self):
         return "<LwM2MClient %s accounts=%d>" % (self.config.endpoint, len(self._accounts))
@@ -362,7 +331,8 @@ class LwM2MClient:
         if account is None or pending.state != account.registration.state:
             return
         try:
-            self._outcome(account, msg, now_ms)
+            self._apply(account, answer_outputs(account, msg, now_ms,
+                                               self.config.advertise_formats), now_ms)
         except MemoryError:
             # An answer that cannot be processed counts as none: the failure procedure
             # takes over as after a timeout, rather than waiting for ever.
@@ -418,10 +388,7 @@ class LwM2MClient:
             msg.payload = body
         # One registration request per account at a time: a De-register must not wait
         # (NSTART = 1) behind an Update whose answer no longer matters.
-        for key in list(self._pending):
-            if self._pending[key].account is account:
-                del self._pending[key]
-                self._cancelled.append(key)
+        self._cancel_pending(account)
         self._outbox = [item for item in self._outbox
                         if item[0] not in self._cancelled]
         key = self._next_key
@@ -433,9 +400,8 @@ class LwM2MClient:
         """The object list as bytes, or None when it does not fit ``max_body`` (a
         UsageError when ``strict``: at start it is the configuration's fault)."""
         formats = None
-        if account.advertise and self.config.advertise_formats:
-            formats = [cf for cf in self.config.advertise_formats
-                       if _FORMAT_SINCE.get(cf, "1.0") <= version]
+        if account.advertise:
+            formats = formats_of_version(self.config.advertise_formats, version)
         try:
             n = link.encode_links(self._body, register_links(self.tree, version, formats))
         except BufferFull:
@@ -444,32 +410,6 @@ class LwM2MClient:
                                  self.config.max_body)
             return None
         return bytes(memoryview(self._body)[:n])
-
-    def _outcome(self, account, msg, now_ms):
-        reg = account.registration
-        code = msg.code
-        if m.code_class(code) == 2:
-            location = None
-            if reg.state == reg_fsm.ST_REGISTERING:
-                try:
-                    location = msg.strings(o.LOCATION_PATH)
-                except LwM2MError:
-                    location = None
-                if not location:
-                    self._apply(account, reg.handle(reg_fsm.EV_ERROR, now_ms, code), now_ms)
-                    return
-            self._apply(account, reg.handle(reg_fsm.EV_SUCCESS, now_ms, location=location),
-                        now_ms)
-        elif (code == m.BAD_REQUEST and reg.state == reg_fsm.ST_REGISTERING
-              and account.advertise and self.config.advertise_formats):
-            # Some servers refuse a root link with ct=...; register again at once without
-            # it (this counts as one attempt of the failure procedure).
-            account.advertise = False
-            self._apply(account, reg.retry_now(now_ms, code), now_ms)
-        elif reg.refused_version(code) is not None:
-            self._apply(account, reg.fall_back(now_ms, code), now_ms)
-        else:
-            self._apply(account, reg.handle(reg_fsm.EV_ERROR, now_ms, code), now_ms)
 
     def _after_operation(self, account, reply, msg, now_ms):
         """What a successful server operation means for registration: an Update after an
@@ -481,9 +421,9 @@ class LwM2MClient:
             return
         if reply.op == "execute" and len(path) == 3 and path[0] == "1":
             target = self._account_of_server_iid(path[1])
-            if target is not None and path[2] == str(_DISABLE):
+            if target is not None and path[2] == str(DISABLE):
                 self._apply(target, target.registration.disable(now_ms), now_ms)
-            elif target is not None and path[2] == str(_UPDATE_TRIGGER):
+            elif target is not None and path[2] == str(UPDATE_TRIGGER):
                 self._apply(target, target.registration.trigger_update(now_ms), now_ms)
             return
         if reply.objects_changed:
@@ -495,15 +435,7 @@ class LwM2MClient:
         """Bring the accounts in line with /0 and /1: new ones are added (and started
         once the client runs), a changed URI asks for a new address, new Object 1 values
         become each registration's snapshot, and vanished accounts are dropped."""
-        entries, problems = read_accounts(self.tree)
-        if strict:
-            if problems:
-                raise UsageError("server accounts: " + problems[0])
-            if not entries:
-                if has_bootstrap_account(self.tree):
-                    raise UsageError("server accounts: only a Bootstrap-Server account, "
-                                     "and client-initiated bootstrap is not supported")
-                raise UsageError("server accounts: /0 and /1 hold no LwM2M Server account")
+        entries = usable_accounts(self.tree) if strict else read_accounts(self.tree)[0]
         accounts = []
         for entry in entries:
             ssid, uri, sec, srv = entry
@@ -525,11 +457,16 @@ class LwM2MClient:
             accounts.append(account)
         for account in self._accounts:
             if account not in accounts:
-                for key in list(self._pending):
-                    if self._pending[key].account is account:
-                        del self._pending[key]
-                        self._cancelled.append(key)
+                self._cancel_pending(account)
         self._accounts = accounts
+
+    def _cancel_pending(self, account):
+        """Forget the registration request in flight for ``account``: its answer no
+        longer matters; the layer below stops retransmitting it."""
+        for key in list(self._pending):
+            if self._pending[key].account is account:
+                del self._pending[key]
+                self._cancelled.append(key)
 
     def _account(self, ssid):
         for account in self._accounts:

@@ -91,8 +91,8 @@ class ClientConfig:
         if tuning is None:
             tuning = messaging.Tuning(max_message_size=message_size or 1152)
         elif message_size is not None and message_size != tuning.max_message_size:
-            raise UsageError("message_size %d differs from tuning.max_message_size %d" % (
-                message_size, tuning.max_message_size))
+            raise UsageError("message_size %s differs from tuning.max_message_size %s"
+                             % (message_size, tuning.max_message_size))
         try:
             self.szx = o.size_to_szx(block_size)
         except ValueError:
@@ -103,8 +103,8 @@ class ClientConfig:
         if max_body < block_size:
             raise UsageError("max_body %d is smaller than block_size %d" % (max_body,
                                                                             block_size))
-        if not 0 <= jitter <= 1:
-            raise UsageError("jitter must be a fraction from 0 to 1, not %r" % (jitter,))
+        if jitter < 0 or jitter > 1:
+            raise UsageError("jitter must be a fraction from 0 to 1, not %s" % (jitter,))
         if max_events < 1:
             raise UsageError("max_events must be at least 1")
         if dedup_capacity < 1:

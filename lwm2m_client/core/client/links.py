@@ -26,6 +26,13 @@ the enabler's is redundant but harmless, and servers that read a missing ``ver``
 need it.
 """
 
+from lwm2m_client.core.content import (
+    CF_LWM2M_CBOR,
+    CF_SENML_CBOR,
+    CF_SENML_ETCH_CBOR,
+    CF_SENML_ETCH_JSON,
+    CF_SENML_JSON,
+)
 from lwm2m_client.core.dm.path import path_str
 from lwm2m_client.core.errors import BadRequest, MethodNotAllowed, NotFound
 
@@ -235,6 +242,20 @@ def _ct_value(content_formats):
     if len(content_formats) == 1:
         return int(content_formats[0])
     return " ".join(["%d" % int(cf) for cf in content_formats])
+
+
+# The first LwM2M version whose Register root link may name each content format (Core
+# 1.1 and 1.2 section 7.4).
+_FORMAT_SINCE = {CF_SENML_CBOR: "1.1", CF_SENML_JSON: "1.1", CF_SENML_ETCH_CBOR: "1.2",
+                 CF_SENML_ETCH_JSON: "1.2", CF_LWM2M_CBOR: "1.2"}
+
+
+def formats_of_version(content_formats, version):
+    """The formats of ``content_formats`` that LwM2M ``version`` defines: a client that
+    fell back to an older version names only those in its root link."""
+    if not content_formats:
+        return None
+    return [cf for cf in content_formats if _FORMAT_SINCE.get(cf, "1.0") <= version]
 
 
 def register_links(tree, version="1.1", content_formats=None, root=None):

@@ -18,3 +18,6 @@ def discover_links(tree: ObjectTree, store: AttributeStore, ssid: int, path: Ite
 def register_links(tree: ObjectTree, version: str = "1.1",
                    content_formats: Sequence[int] | None = None,
                    root: str | None = None) -> list[Link]: ...
+
+def formats_of_version(content_formats: Sequence[int] | None,
+                       version: str) -> list[int] | None: ...
