@@ -16,6 +16,7 @@ import random
 import pytest
 
 from lwm2m_client.core.client import client as client_mod
+from lwm2m_client.core.client import client as client_module
 from lwm2m_client.core.client import registration as reg_fsm
 from lwm2m_client.core.client import setup
 from lwm2m_client.core.client.dm_handler import DMHandler
@@ -207,7 +208,7 @@ def test_response_out_of_memory_counts_as_no_response(monkeypatch):
     ((data, _),) = core.datagrams_to_send()
     update = decode(data)
     assert core.registration(1).state == reg_fsm.ST_UPDATING
-    fail_once(monkeypatch, core.client, "_outcome")
+    fail_once(monkeypatch, client_module, "answer_outputs")
     core.receive_datagram(to_bytes(Message(m.ACK, m.CHANGED, update.mid, update.token)),
                           SERVER, 210)
     # An Update that got no answer means: register afresh (Transport 1.1 6.4.3).
