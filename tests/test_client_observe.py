@@ -27,11 +27,12 @@ OBJECTS = shipped_objects()
 
 
 class Meter:
-    def __init__(self, default_pmin=None, default_pmax=None, max_observations=8):
+    def __init__(self, default_pmin=None, default_pmax=None, max_observations=8,
+                 storing=True):
         tree = ObjectTree([OBJECTS[i] for i in (0, 1, 3, 3305)])
         setup.add_security(tree, 0, "coap://server", ssid=1)
         setup.add_server(tree, 0, 1, lifetime=172800, default_pmin=default_pmin,
-                         default_pmax=default_pmax)
+                         default_pmax=default_pmax, notification_storing=storing)
         setup.add_device(tree, "ACME", "M1", "SN1", "1.0")
         tree.create_instance(3305, 0, {5800: 1.0})
         self.tree = tree
@@ -263,8 +264,9 @@ def test_con_attribute_and_one_confirmable_notification_a_day():
     assert len(meter.core.client.observations) == 1  # acknowledged: it goes on
 
 
-def test_unacknowledged_confirmable_notification_ends_the_observation():
-    meter = Meter()
+def test_unacknowledged_confirmable_notification_ends_the_observation_without_storing():
+    # RFC 7641 section 4.5; /1/x/6 false: nothing is kept for later.
+    meter = Meter(storing=False)
     meter.request(m.PUT, "/3305/0/5800", query=("con=1",))
     observe(meter)
     meter.set_power(5.0)

@@ -305,6 +305,10 @@ class AiocoapClient(AdapterBase):
             if not response.code.is_successful():
                 del self._observations[key]  # an error notification ends it
             observation.trigger(response)
+            if msg.mtype == m.CON:
+                # aiocoap retransmits it and ends the observation when it fails (see
+                # _observation_ended): the core need not wait for the ACK.
+                self.core.notification_acknowledged(msg.token, addr, self.now_ms())
         for key in list(self._observations):
             if self.core.observations.find(key[0], key[1]) is None:
                 # The core dropped it (its server registered anew): nothing more is

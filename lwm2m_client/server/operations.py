@@ -28,6 +28,7 @@ from lwm2m_client.core.content import (
 )
 from lwm2m_client.server.codec import Codec, CodecError, Path, PathLike, as_path, decode_links
 from lwm2m_client.server.observe import Observation
+from lwm2m_client.server.queue import QueueModeHold
 from lwm2m_client.server.registry import Registration, Registry
 from lwm2m_client.server.response import LwM2MServerError, Response
 
@@ -99,6 +100,7 @@ class Operations:
     registry: Registry
     _context: Optional[aiocoap.Context]
     _observations: Dict[str, Set[Observation]]
+    queue_hold: QueueModeHold
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -140,6 +142,19 @@ class Operations:
     async def _exchange(self, reg: Registration, msg: aiocoap.Message) -> Tuple[Any, Any]:
         if self._context is None:
             raise LwM2MServerError("server not started")
+        if not reg.queue_mode:
+            return await self._transmit(reg, msg)
+        # Queue mode (Transport 1.1 section 6.5): held until the client is awake, then
+        # sent one at a time to the address it last talked from.
+        try:
+            async with self.queue_hold.turn(reg) as current:
+                msg.remote = current.remote
+                return await self._transmit(current, msg)
+        except LookupError as exc:
+            raise LwM2MServerError(str(exc)) from None
+
+    async def _transmit(self, reg: Registration, msg: aiocoap.Message) -> Tuple[Any, Any]:
+        assert self._context is not None
         request = self._context.request(msg)
         try:
             answer = await asyncio.wait_for(request.response, self.request_timeout)

@@ -27,6 +27,7 @@ from lwm2m_client.core.dm.model import ObjectDef
 from lwm2m_client.server.codec import Codec, CodecError
 from lwm2m_client.server.observe import Observation
 from lwm2m_client.server.operations import Operations
+from lwm2m_client.server.queue import QueueModeHold
 from lwm2m_client.server.registry import (
     Registration,
     RegistrationRejected,
@@ -109,7 +110,10 @@ class LwM2MServer(Operations):
       which makes aiocoap send an empty ACK first and a separate response later;
     - ``expiry_grace`` and ``time_scale``: a registration expires ``lifetime * time_scale +
       expiry_grace`` seconds after its last Register/Update (tests shrink ``time_scale``);
-    - ``request_timeout``: seconds to wait for the client's answer to a DM/IR request.
+    - ``request_timeout``: seconds to wait for the client's answer to a DM/IR request;
+    - ``queue_awake``: seconds a queue-mode client is taken to listen after its last
+      Register, Update or Send; requests to it outside that window are held until its
+      next Update (Transport 1.1 section 6.5; :meth:`held_requests` counts them).
     """
 
     def __init__(
@@ -126,6 +130,7 @@ class LwM2MServer(Operations):
         expiry_grace: float = 2.0,
         time_scale: float = 1.0,
         request_timeout: float = 30.0,
+        queue_awake: float = 93.0,
     ) -> None:
         if objects is None:
             from lwm2m_client.models import shipped_objects
@@ -142,6 +147,7 @@ class LwM2MServer(Operations):
         self.time_scale = time_scale
         self.request_timeout = request_timeout
         self.registry = Registry()
+        self.queue_hold = QueueModeHold(self.registry, queue_awake)
         self._requested_port = port
         self._port: Optional[int] = None
         self._context: Optional[aiocoap.Context] = None
@@ -215,6 +221,10 @@ class LwM2MServer(Operations):
     def registrations(self) -> List[Registration]:
         return self.registry.all()
 
+    def held_requests(self, endpoint: str) -> int:
+        """Requests to the queue-mode client ``endpoint`` waiting for it to wake up."""
+        return self.queue_hold.held(endpoint)
+
     def add_listener(self, callback: Callable[[ServerEvent], None]) -> None:
         self._listeners.append(callback)
 
@@ -265,6 +275,7 @@ class LwM2MServer(Operations):
     def _end(self, reg: Registration, kind: Optional[str]) -> None:
         """Drop a registration: its timer and its observations (Core 1.1 §6.4.1)."""
         self.registry.remove(reg)
+        self.queue_hold.ended(reg)
         timer = self._timers.pop(reg.location, None)
         if timer is not None:
             timer.cancel()
@@ -328,6 +339,7 @@ class LwM2MServer(Operations):
             # Observations do not survive a new Register (Core 1.1 §6.4.1).
             self._end(replaced, None)
         self._arm_expiry(reg)
+        self.queue_hold.heard(reg)
         self._publish_after_answer(ServerEvent(REGISTERED, reg))
         return aiocoap.Message(code=aiocoap.CREATED, location_path=reg.location_path)
 
@@ -342,6 +354,7 @@ class LwM2MServer(Operations):
         reg.remote = request.remote
         reg.updated_at = asyncio.get_running_loop().time()
         self._arm_expiry(reg)
+        self.queue_hold.heard(reg)
         self._publish_after_answer(ServerEvent(UPDATED, reg))
         return _answer("2.04")
 
@@ -367,5 +380,6 @@ class LwM2MServer(Operations):
             records = self.codec.decode_timed(int(cf), request.payload)
         except CodecError as exc:
             return _answer("4.00", str(exc))
+        self.queue_hold.heard(reg)
         self._publish(ServerEvent(SENT, reg, records))
         return _answer("2.04")

@@ -71,6 +71,13 @@ class ServerAccount:
         self.registration = registration
         self.addr = None
         self.advertise = True
+        # Queue mode and notification delivery (Transport 1.1 section 6.5): when the
+        # client last sent to or heard from the server, whether it stopped listening,
+        # and whether the server is known to be reachable (False after an unanswered
+        # notification or Update, and while asleep, until an Update gets through).
+        self.last_io_ms = 0
+        self.asleep = False
+        self.reachable = True
 
     def __repr__(self):
         return "<ServerAccount ssid=%d %s addr=%r %r>" % (self.ssid, self.uri, self.addr,

@@ -14,6 +14,9 @@ class ServerAccount:
     registration: Registration
     addr: Any
     advertise: bool
+    last_io_ms: int
+    asleep: bool
+    reachable: bool
     def __init__(self, ssid: int, uri: str, security_iid: int, server_iid: int,
                  registration: Registration) -> None: ...
 

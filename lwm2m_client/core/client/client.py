@@ -52,6 +52,11 @@ def _internal_error():
         return None
 
 
+# Registration states in which a server may be talking to the client.
+_LISTENING = (reg_fsm.ST_REGISTERING, reg_fsm.ST_REGISTERED, reg_fsm.ST_UPDATING,
+              reg_fsm.ST_DEREGISTERING)
+
+
 class _Pending:
     """A registration request in flight. ``state`` is the registration state it was sent
     in: an answer that arrives after the state moved on (the 2.04 of an Update overtaken
@@ -92,6 +97,7 @@ class LwM2MClient:
         self.started = False
         self.reporting = Reporting(self, config.max_observations)
         self.observations = self.reporting.store
+        self._delivery = None  # made with the first notification (storing.Delivery)
         # Set by a layer that can send notifications (ClientCore); without one an
         # Observe is answered as a Read without the Observe option (RFC 7641 3.2).
         self.notifies = False
@@ -99,6 +105,41 @@ class LwM2MClient:
 
     def __repr__(self):
         return "<LwM2MClient %s accounts=%d>" % (self.config.endpoint, len(self._accounts))
+
+    @property
+    def delivery(self):
+        """Notification delivery and the store of kept notifications, made when first
+        needed: a meter nobody observes never loads it."""
+        if self._delivery is None:
+            from lwm2m_client.core.client.storing import Delivery
+
+            self._delivery = Delivery(self, self.config)
+        return self._delivery
+
+    @property
+    def notifications_dropped(self):
+        """How many notifications were lost so far (store overflow, ``hqmax``,
+        storing off, or their observation ended before they could go)."""
+        return 0 if self._delivery is None else self._delivery.store.dropped
+
+    @property
+    def stored_notifications(self):
+        """How many notifications are kept for later delivery now."""
+        return 0 if self._delivery is None else len(self._delivery.store)
+
+    @property
+    def asleep(self):
+        """Queue mode: every server the client is registered with has gone to sleep
+        and none waits for an answer, so the adapter may stop listening (close its
+        socket) until :meth:`get_timer`'s deadline or an application call wakes it."""
+        slept = False
+        for account in self._accounts:
+            state = account.registration.state
+            if account.asleep:
+                slept = True
+            elif state in _LISTENING:
+                return False
+        return slept
 
     @property
     def attributes(self):
@@ -198,11 +239,14 @@ class LwM2MClient:
             if (ssid is not None and account.ssid != ssid) or not reg.is_registered or \
                     reg.version == "1.0" or is_muted(self.tree, account):
                 continue
+            if account.asleep:
+                self._wake(account, now_ms)  # the Update goes first, then the Send
             key = self._next_key
             self._next_key += 1
             self._sends[key] = account.ssid
             self._outbox.append((key, send_message(self.handler, cf, records), account.addr))
             sent.append(account.ssid)
+            self._touch(account, now_ms)
         return sent
 
     def trigger_update(self, now_ms, ssid=None):
@@ -228,12 +272,61 @@ class LwM2MClient:
             t = account.registration.get_timer()
             if t is not None and (deadline is None or t < deadline):
                 deadline = t
+            t = self._sleep_at(account)
+            if t is not None and (deadline is None or t < deadline):
+                deadline = t
         return deadline
 
     def handle_timer(self, now_ms):
         for account in self._accounts:
             self._apply(account, account.registration.handle_timer(now_ms), now_ms)
         self.reporting.handle_timer(now_ms)
+        for account in self._accounts:
+            if self._delivery is not None:
+                self._delivery.flush(account, now_ms)
+            t = self._sleep_at(account)
+            if t is not None and t <= now_ms:
+                # Transport 1.1 section 6.5: after the awake window with no traffic
+                # the client may go offline; the server holds its requests.
+                account.asleep = True
+                account.reachable = False
+                self._emit(ev.WentToSleep(account.ssid))
+
+    def _sleep_at(self, account):
+        """When ``account`` may go to sleep (queue mode, registered, nothing of its in
+        flight), or None."""
+        reg = account.registration
+        if account.asleep or not reg.params.queue or reg.state != reg_fsm.ST_REGISTERED:
+            return None
+        if self._delivery is not None and self._delivery.busy(account.ssid):
+            return None
+        for key in self._pending:
+            if self._pending[key].account is account:
+                return None
+        for key in self._sends:
+            if self._sends[key] == account.ssid:
+                return None
+        return account.last_io_ms + self.config.awake_ms
+
+    def _touch(self, account, now_ms):
+        """A message went to or came from ``account``'s server: it is awake."""
+        if now_ms is not None and now_ms > account.last_io_ms:
+            account.last_io_ms = now_ms
+        if account.asleep:
+            account.asleep = False
+            self._emit(ev.WokeUp(account.ssid))
+
+    def _wake(self, account, now_ms):
+        """Something must reach ``account``'s server, which sleeps or did not answer:
+        an Update tells it the client is back (Transport 1.1 section 6.5); what was
+        kept goes out once it is answered."""
+        reg = account.registration
+        if reg.state != reg_fsm.ST_REGISTERED:
+            return  # a Register or Update is on its way already, or none can be sent
+        for key in self._pending:
+            if self._pending[key].account is account:
+                return
+        self._apply(account, reg.trigger_update(now_ms or account.last_io_ms), now_ms)
 
     # -- observations (RFC 7641, Core 1.1 section 6.4) -------------------------------
 
@@ -241,12 +334,31 @@ class LwM2MClient:
         """The notifications to send now, as ``(msg, addr)``: a 2.05 (or an error that
         ends the observation) on the observation's token with its Observe value;
         ``msg.mtype`` is CON or NON, the caller sets the message ID."""
-        return self.reporting.take()
+        return [] if self._delivery is None else self._delivery.take()
 
-    def notification_failed(self, token, addr):
-        """A notification was rejected by RST, or a confirmable one was never
-        acknowledged: the observation ends (RFC 7641 sections 3.6 and 4.5)."""
-        self.observations.cancel(addr, token)
+    def notification_failed(self, token, addr, now_ms=0, reset=True):
+        """A notification was rejected by RST (``reset``), or a confirmable one was
+        never acknowledged. An RST ends the observation (RFC 7641 section 3.6) with
+        whatever was kept for it; an unacknowledged one is kept for later when the
+        server's ``/1/x/6`` says so (the server counts as unreachable until an Update
+        gets through), else the observation ends too (RFC 7641 section 4.5)."""
+        if self._delivery is not None and \
+                self._delivery.failed(token, addr, now_ms, reset):
+            return
+        obs = self.observations.cancel(addr, token)
+        if obs is not None and self._delivery is not None:
+            self._delivery.observation_gone(obs.ssid, obs.token)
+
+    def notification_acknowledged(self, token, addr, now_ms):
+        """A confirmable notification was acknowledged: the next kept one may go."""
+        if self._delivery is not None:
+            self._delivery.acknowledged(token, addr, now_ms)
+
+    def notification_unsent(self, msg, addr, now_ms):
+        """The layer below had no room to send ``msg`` (a notification handed out by
+        :meth:`notifications_to_send`): it is kept and tried again."""
+        if self._delivery is not None:
+            self._delivery.unsent(msg, addr, now_ms)
 
     # -- the server's requests -------------------------------------------------------
 
@@ -272,6 +384,7 @@ class LwM2MClient:
         account = self._account_at(addr)
         if account is None or not account.registration.is_registered:
             return None
+        self._touch(account, now_ms)
         try:
             reply = self.handler.handle(msg, account.ssid, account.registration.version,
                                         msg.payload if payload is None else payload)
@@ -324,10 +437,16 @@ class LwM2MClient:
 
     def response_received(self, key, msg, now_ms):
         if key in self._sends:
-            self._emit(ev.Sent(self._sends.pop(key), msg.code))
+            ssid = self._sends.pop(key)
+            self._emit(ev.Sent(ssid, msg.code))
+            account = self._account(ssid)
+            if account is not None:
+                self._touch(account, now_ms)
             return
         pending = self._pending.pop(key, None)
         account = None if pending is None else pending.account
+        if account is not None:
+            self._touch(account, now_ms)
         if account is None or pending.state != account.registration.state:
             return
         try:
@@ -366,9 +485,17 @@ class LwM2MClient:
                 self._send(account, item, now_ms)
                 continue
             if isinstance(item, (ev.Registered, ev.Deregistered)):
-                # Observations do not outlive their registration (Core 1.1 6.4.1).
+                # Observations do not outlive their registration (Core 1.1 6.4.1),
+                # nor does what was kept for them.
                 self.observations.cancel_server(account.ssid)
+                if self._delivery is not None:
+                    self._delivery.server_gone(account.ssid)
             self._emit(item)
+            if isinstance(item, (ev.Registered, ev.RegistrationUpdated)):
+                # The server answered: it is reachable, and what was kept may go.
+                account.reachable = True
+                if self._delivery is not None:
+                    self._delivery.flush(account, now_ms)
 
     def _send(self, account, req, now_ms):
         msg = m.Message(m.CON, req.method)
@@ -395,6 +522,7 @@ class LwM2MClient:
         self._next_key += 1
         self._pending[key] = _Pending(account, account.registration.state)
         self._outbox.append((key, msg, account.addr))
+        self._touch(account, now_ms)
 
     def _register_payload(self, account, version, strict):
         """The object list as bytes, or None when it does not fit ``max_body`` (a

@@ -25,6 +25,7 @@ from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import messaging
 from lwm2m_client.core.coap import options as o
 from lwm2m_client.core.coap.events import (
+    Acknowledged,
     RequestReceived,
     RequestTimedOut,
     Reset,
@@ -66,6 +67,13 @@ class ClientConfig:
     server asks a few times per four minutes needs a few, and each entry may hold up to
     ``message_size`` bytes.
 
+    Notification storing (Object 1 resource 6): ``store_capacity`` notifications of at
+    most ``store_bytes`` payload bytes in all are kept while a server is unreachable or
+    the client sleeps; ``store_policy`` is "drop-oldest" or "refuse-new" for an
+    overflow (each loss is counted and reported). Queue mode (a Binding with ``Q``):
+    ``awake_ms`` is how long the client listens after the last message to or from a
+    server before it sleeps (default MAX_TRANSMIT_WAIT, Transport 1.1 section 6.5).
+
     ``formats`` are the content formats the client speaks for values (default: every
     one the core has, :data:`~lwm2m_client.core.content.formats.ALL`; the CoRE Link
     Format of Register and Discover is always spoken). TLV and LwM2M JSON bring their
@@ -83,7 +91,9 @@ class ClientConfig:
     def __init__(self, endpoint, version="1.1", message_size=None, block_size=512,
                  max_body=8192, tuning=None, preferred_format=None, advertise_formats=None,
                  jitter=0.1, max_events=64, formats=None, fetch_size=None,
-                 dedup_capacity=16, max_request_body=None, max_observations=8):
+                 dedup_capacity=16, max_request_body=None, max_observations=8,
+                 store_capacity=16, store_bytes=4096, store_policy="drop-oldest",
+                 awake_ms=None):
         if version not in ("1.0", "1.1", "1.2"):
             raise UsageError("LwM2M version must be 1.0, 1.1 or 1.2, not %r" % (version,))
         if not endpoint or type(endpoint) is not str:
@@ -111,6 +121,17 @@ class ClientConfig:
             raise UsageError("dedup_capacity must be at least 1")
         if max_observations < 0:
             raise UsageError("max_observations must not be negative")
+        if type(store_capacity) is not int or store_capacity < 0 or \
+                type(store_bytes) is not int or store_bytes < 0:
+            raise UsageError("store_capacity and store_bytes must be counts, not %r, %r" % (
+                store_capacity, store_bytes))
+        if store_policy not in ("drop-oldest", "refuse-new"):
+            raise UsageError("store_policy must be drop-oldest or refuse-new, not %r" % (
+                store_policy,))
+        if awake_ms is None:
+            awake_ms = tuning.max_transmit_wait
+        elif type(awake_ms) is not int or awake_ms < 0:
+            raise UsageError("awake_ms must be a number of milliseconds, not %r" % (awake_ms,))
         if max_request_body is None:
             max_request_body = max_body
         elif type(max_request_body) is not int or max_request_body < block_size:
@@ -139,6 +160,10 @@ class ClientConfig:
         self.max_events = max_events
         self.dedup_capacity = dedup_capacity
         self.max_observations = max_observations
+        self.store_capacity = store_capacity
+        self.store_bytes = store_bytes
+        self.store_policy = store_policy
+        self.awake_ms = awake_ms
 
     def __repr__(self):
         return "<ClientConfig %s lwm2m=%s>" % (self.endpoint, self.version)
@@ -223,6 +248,19 @@ class ClientCore:
     def deregistering(self):
         return self.client.deregistering()
 
+    @property
+    def asleep(self):
+        """Queue mode: the client need not listen now (see LwM2MClient.asleep)."""
+        return self.client.asleep
+
+    @property
+    def notifications_dropped(self):
+        return self.client.notifications_dropped
+
+    @property
+    def stored_notifications(self):
+        return self.client.stored_notifications
+
     def serves(self, addr):
         return self.client.serves(addr)
 
@@ -264,8 +302,12 @@ class ClientCore:
                     self._on_request(event.msg, event.addr, now_ms)
                 elif isinstance(event, ResponseReceived):
                     self._on_response(event.token, event.msg, now_ms)
-                elif isinstance(event, (RequestTimedOut, Reset)):
-                    self._on_failure(event.token, now_ms, event.addr)
+                elif isinstance(event, RequestTimedOut):
+                    self._on_failure(event.token, now_ms, event.addr, False)
+                elif isinstance(event, Reset):
+                    self._on_failure(event.token, now_ms, event.addr, True)
+                elif isinstance(event, Acknowledged):
+                    self.client.notification_acknowledged(event.token, event.addr, now_ms)
             except MemoryError:
                 if isinstance(event, RequestReceived):
                     self._answer_failure(event.msg, event.addr, now_ms)
@@ -286,7 +328,7 @@ class ClientCore:
 
     def handle_timer(self, now_ms):
         for event in self.endpoint.handle_timer(now_ms):
-            self._on_failure(event.token, now_ms, event.addr)
+            self._on_failure(event.token, now_ms, event.addr, False)
         self.client.handle_timer(now_ms)
         self._flush_requests(now_ms)
 
@@ -301,7 +343,7 @@ class ClientCore:
             try:
                 self.endpoint.send(msg, addr, now_ms)
             except messaging.EndpointBusy:
-                pass  # the next change or pmax sends the then current value
+                self.client.notification_unsent(msg, addr, now_ms)
         while True:
             for key in self.client.requests_to_cancel():
                 for token in list(self._requests):
@@ -352,13 +394,13 @@ class ClientCore:
                 msg = m.Message(code=m.REQUEST_ENTITY_INCOMPLETE)
         self.client.response_received(key, msg, now_ms)
 
-    def _on_failure(self, token, now_ms, addr=None):
+    def _on_failure(self, token, now_ms, addr, reset):
         entry = self._requests.pop(token, None)
         if entry is not None:
             self.client.request_failed(entry[0], now_ms)
         elif addr is not None:
             # Not a request of ours: a notification, rejected or never acknowledged.
-            self.client.notification_failed(token, addr)
+            self.client.notification_failed(token, addr, now_ms, reset)
 
     # -- the server's requests ---------------------------------------------------------
 
@@ -366,7 +408,11 @@ class ClientCore:
         payload = None
         response = m.Message(code=m.CHANGED)
         if not self.client.serves(addr):
-            return  # not from a registered server: ignored (Core 1.1 section 6.3)
+            # Not from a registered server: ignored (Core 1.1 section 6.3). It may be
+            # one whose request overtook the answer to our Register: a
+            # retransmission gets another look.
+            self.endpoint.ignore(msg, addr, now_ms)
+            return
         try:
             block1 = msg.block1
             block2 = msg.block2
@@ -387,6 +433,7 @@ class ClientCore:
             payload = self._fetch_body(msg, addr, block2, payload)
         answer = self.client.handle_request(msg, addr, now_ms, payload)
         if answer is None:
+            self.endpoint.ignore(msg, addr, now_ms)
             return
         if block1 is not None:
             answer.block1 = response.block1

@@ -115,3 +115,39 @@ class Sent(Event):
     @property
     def ok(self):
         return self.code is not None and self.code >> 5 == 2
+
+
+class WentToSleep(Event):
+    """Queue mode: nothing was sent to or heard from server ``ssid`` for the awake
+    window, so the client stops listening for it (Transport 1.1 section 6.5). When no
+    other server needs the client awake, the adapter may close its socket."""
+
+    fields = ("ssid",)
+
+    def __init__(self, ssid):
+        self.ssid = ssid
+
+
+class WokeUp(Event):
+    """Queue mode: the client talks to server ``ssid`` again (an Update announces it;
+    the server then sends what it held back, Transport 1.1 section 6.5)."""
+
+    fields = ("ssid",)
+
+    def __init__(self, ssid):
+        self.ssid = ssid
+
+
+class NotificationsDropped(Event):
+    """``count`` notifications for server ``ssid`` were lost, for ``reason``:
+    "overflow" (the store was full), "hqmax" (an observation's historical queue),
+    "storing-off" (``/1/x/6`` is false) or "observation-ended" (a new Register or
+    a Reset ended what they belonged to). ``total`` counts every loss so far."""
+
+    fields = ("ssid", "reason", "count", "total")
+
+    def __init__(self, ssid, reason, count, total):
+        self.ssid = ssid
+        self.reason = reason
+        self.count = count
+        self.total = total

@@ -54,3 +54,18 @@ class Sent(Event):
     def __init__(self, ssid: int, code: int | None) -> None: ...
     @property
     def ok(self) -> bool: ...
+
+class WentToSleep(Event):
+    ssid: int
+    def __init__(self, ssid: int) -> None: ...
+
+class WokeUp(Event):
+    ssid: int
+    def __init__(self, ssid: int) -> None: ...
+
+class NotificationsDropped(Event):
+    ssid: int
+    reason: str
+    count: int
+    total: int
+    def __init__(self, ssid: int, reason: str, count: int, total: int) -> None: ...

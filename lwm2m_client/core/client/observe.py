@@ -61,6 +61,7 @@ class Observation:
         self.changed = False
         self.last_con_ms = now_ms  # when a confirmable notification last went out
         self.last_eval_ms = now_ms  # when the reporting conditions were last evaluated
+        self.last_bool = None  # the Boolean value last evaluated, for edge
 
     def __repr__(self):
         target = self.paths if self.composite else self.path
@@ -206,12 +207,6 @@ class Reporting:
     def __init__(self, client, capacity):
         self.client = client
         self.store = ObservationStore(capacity)
-        self._notices = []  # (msg, addr) for notifications_to_send
-
-    def take(self):
-        out = self._notices
-        self._notices = []
-        return out
 
     def observe(self, account, msg, addr, reply, response, now_ms):
         """Register or cancel an observation from a GET (Observe) or a FETCH
@@ -222,7 +217,7 @@ class Reporting:
         except LwM2MError:
             value = None
         if value == 1:
-            self.store.cancel(addr, msg.token)
+            self._cancel(addr, msg.token)
             return response
         if value != 0 or reply.code != m.CONTENT or not self.client.notifies:
             return response  # answered as a Read: no observation was set up
@@ -238,6 +233,7 @@ class Reporting:
             return m.Message(code=m.SERVICE_UNAVAILABLE)
         if not composite:
             obs.last_value = self._numeric_value(path)
+            obs.last_bool = self._bool_value(path)
         response.observe = obs.next_seq()
         return response
 
@@ -291,6 +287,9 @@ class Reporting:
                 result["pmax"] = pmax
             if attrs.get("con") == 1:
                 result["con"] = 1
+            hqmax = attrs.get("hqmax")
+            if hqmax is not None and ("hqmax" not in result or hqmax < result["hqmax"]):
+                result["hqmax"] = hqmax
         return result
 
     def _numeric_value(self, path):
@@ -303,8 +302,32 @@ class Reporting:
             return None
         return value if type(value) is int or type(value) is float else None
 
+    def _bool_value(self, path):
+        tree = self.client.tree
+        if len(path) < 3 or tree.type_of(path) != _t.T_BOOLEAN:
+            return None
+        try:
+            value = tree.get(path)
+        except (LwM2MError, UsageError):
+            return None
+        return value if type(value) is bool else None
+
+    def _edge(self, obs, edge):
+        """Core 1.2 section 5.1.2: with ``edge`` attached to a Boolean resource only
+        the transition it names counts as a change (1 false to true, 0 true to
+        false); any other change is no reason to notify (pmax still is)."""
+        current = self._bool_value(obs.path)
+        before = obs.last_bool
+        obs.last_bool = current
+        if before is None or current is None or current == before or \
+                current != (edge == 1):
+            obs.changed = False
+
     def _notify(self, obs, attrs, now_ms):
         value = None if obs.composite else self._numeric_value(obs.path)
+        edge = None if obs.composite else attrs.get("edge")
+        if edge is not None and obs.changed:
+            self._edge(obs, edge)
         if not obs.should_notify(attrs, now_ms, value, value is not None):
             return
         if obs.composite:
@@ -322,7 +345,14 @@ class Reporting:
             obs.notified(now_ms, value)
         else:
             self.store.cancel(obs.addr, obs.token)  # an error notification ends it
-        self._notices.append((msg, obs.addr))
+        client = self.client
+        client.delivery.notify(client._account(obs.ssid), obs, msg, attrs.get("hqmax"),
+                               now_ms)
+
+    def _cancel(self, addr, token):
+        obs = self.store.cancel(addr, token)
+        if obs is not None and self.client._delivery is not None:
+            self.client._delivery.observation_gone(obs.ssid, obs.token)
 
 
 def is_numeric_resource(tree, path):

@@ -195,6 +195,10 @@ class _Exchange:
                                                                 self.deadline)
 
 
+# Marks a remembered request that was ignored: its retransmission is a new delivery.
+_IGNORED = bytearray(0)
+
+
 def _empty(mtype, mid):
     """The 4 bytes of an Empty ACK or RST for ``mid`` (RFC 7252 §4.2, §4.3)."""
     return bytes((0x40 | mtype << 4, 0, (mid >> 8) & 0xFF, mid & 0xFF))
@@ -351,6 +355,14 @@ class Endpoint:
             data = self._encode(response)
         self._queue(data, addr)
 
+    def ignore(self, request, addr, now_ms):
+        """The request was not acted on (the layer above does not serve ``addr`` yet):
+        a retransmission of it is delivered again rather than taken for a duplicate."""
+        seen = self._con_seen if request.mtype == m.CON else self._non_seen
+        entry = seen.get((addr, request.mid), now_ms)
+        if entry is not None:
+            entry[1] = _IGNORED
+
     def cancel(self, token, now_ms, addr=None):
         """Forget a pending request without an event (the engine lost interest)."""
         ex = self._find_token(addr, token)
@@ -421,14 +433,17 @@ class Endpoint:
         key = (addr, msg.mid)
         seen = self._con_seen if confirmable else self._non_seen
         entry = seen.get(key, now_ms)
-        if entry is not None:
+        if entry is not None and entry[1] is not _IGNORED:
             # A duplicate: resend the cached reply, never deliver twice (RFC 7252 §4.5).
             if confirmable and entry[1] is not None:
                 self._queue(entry[1], addr)
             return events
         cls = m.code_class(msg.code)
         if cls == 0 and msg.code != m.EMPTY:
-            self._on_request(msg, addr, now_ms, seen.add(key, now_ms), events)
+            if entry is None:
+                entry = seen.add(key, now_ms)
+            entry[1] = None
+            self._on_request(msg, addr, now_ms, entry, events)
         elif cls == 2 or cls == 4 or cls == 5:
             self._on_response(msg, addr, now_ms, seen, events)
         elif confirmable:
