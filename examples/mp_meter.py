@@ -9,8 +9,12 @@ From the project root, on the unix port (the lib folder is built by
 Options: ``--lifetime S`` (default 300), ``--formats senml-cbor,tlv`` (the content
 formats the meter speaks; others are never imported), ``--block-size N`` (default 512),
 ``--interval S`` (the measuring period, default 10), ``--duration S`` (stop by
-itself). Ctrl-C de-registers and exits. The same file runs on
-a board once the parts are installed with mip or frozen into the firmware.
+itself), ``--queue MS`` (queue mode: sleep after MS milliseconds without traffic, the
+socket closed, until a reading is due or the registration needs an Update), ``--port N``
+(the local UDP port, default any; a fixed one keeps the meter's address across its
+sleeps, which a server that matches notifications by address needs). Ctrl-C
+de-registers and exits. The same file runs on a board once the parts are installed with
+mip or frozen into the firmware.
 """
 
 import math
@@ -28,7 +32,8 @@ METER = 10243  # Single-Phase Power Meter
 FORMATS = {"tlv": 11542, "senml-json": 110, "senml-cbor": 112, "lwm2m-cbor": 11544,
            "text": 0}
 USAGE = ("usage: mp_meter.py --server coap://HOST:PORT --endpoint NAME [--lifetime S] "
-         "[--formats tlv,senml-cbor] [--block-size N] [--interval S] [--duration S]")
+         "[--formats tlv,senml-cbor] [--block-size N] [--interval S] [--duration S] "
+         "[--queue MS] [--port N]")
 
 
 class ElectricityMeter(Instance):
@@ -73,7 +78,8 @@ def options(argv):
     i = 1
     while i < len(argv):
         if argv[i] not in ("--server", "--endpoint", "--lifetime", "--formats",
-                           "--block-size", "--interval", "--duration") or \
+                           "--block-size", "--interval", "--duration", "--queue",
+                           "--port") or \
                 i + 1 >= len(argv):
             raise SystemExit(USAGE)
         opts[argv[i]] = argv[i + 1]
@@ -89,7 +95,9 @@ def options(argv):
 def build(opts):
     tree = ObjectTree([OBJECTS[oid] for oid in (0, 1, 3, 5, METER)])
     setup.add_security(tree, 0, opts["--server"], ssid=1)
-    setup.add_server(tree, 0, 1, lifetime=int(opts["--lifetime"]))
+    queue = opts.get("--queue")
+    setup.add_server(tree, 0, 1, lifetime=int(opts["--lifetime"]),
+                     binding="U" if queue is None else "UQ")
     setup.add_device(tree, "ACME Metering", "MP-E1", "SN-" + opts["--endpoint"], "1.0",
                      reboot=lambda: None, factory_reset=lambda: None)
     # Firmware Update, idle: nothing downloaded, nothing to install (Object 5).
@@ -102,7 +110,8 @@ def build(opts):
     # 4 KiB request bodies (a firmware chunk), 4 remembered replies for duplicates.
     config = ClientConfig(opts["--endpoint"], block_size=int(opts["--block-size"]),
                           max_body=1024, max_request_body=4096, dedup_capacity=4,
-                          formats=formats, preferred_format=formats[0])
+                          formats=formats, preferred_format=formats[0],
+                          awake_ms=None if queue is None else int(queue))
     return ClientCore(config, tree, UrandomRng()), meter
 
 
@@ -113,7 +122,8 @@ def main(argv):
     def show(event):
         print("%s: %r" % (opts["--endpoint"], event))
 
-    client = MpClient(core, on_event=show, on_tick=meter.tick)
+    client = MpClient(core, int(opts.get("--port", "0")), on_event=show,
+                      on_tick=meter.tick)
     client.start()
     duration = opts.get("--duration")
     try:

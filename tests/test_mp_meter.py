@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from pathlib import Path
 
 import pytest
@@ -222,6 +223,49 @@ async def test_async_adapter_serves_next_to_the_application(tmp_path):
             out = meter.output.decode()
             turns = int(out.rsplit("after ", 1)[1].split()[0])
             assert turns > 50, out  # the application's task kept running alongside
+        except BaseException:
+            meter.kill()
+            await meter.finish()
+            print(meter.output.decode(errors="replace"))
+            raise
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_queue_mode_meter_sleeps_and_wakes_on_real_micropython(tmp_path):
+    # Transport 1.1 section 6.5 on the unix port: the meter closes its socket after the
+    # awake window; the server holds its Read; the next periodic report (pmax) wakes
+    # it with an Update, after which the Read and the kept notification arrive.
+    binary = micropython("standard")
+    ep = "mp-queue"
+    async with LwM2MServer(request_timeout=10, queue_awake=0.2) as server:
+        meter = await start_meter(binary, lib_dir("py", tmp_path), "--server", server.uri,
+                                  "--endpoint", ep, "--queue", "400",
+                                  "--port", str(free_udp_port()))
+        try:
+            reg = await server.wait_registered(ep, timeout=15)
+            assert reg.queue_mode
+            assert (await server.write_attributes(ep, "/10243/0/14", pmax=3)).ok
+            obs = await server.observe(ep, "/10243/0/14", format=CF_SENML_CBOR)
+            assert obs.active
+            first = obs.response.value
+            await asyncio.sleep(0.5)  # past both awake windows
+            read = asyncio.ensure_future(server.read(ep, "/3/0/0", format=CF_TLV))
+            await asyncio.sleep(0.1)
+            assert server.held_requests(ep) == 1 and not read.done()
+            answer = await asyncio.wait_for(read, 15)  # after the next reading's Update
+            assert answer.value == "ACME Metering"
+            note = await obs.next(timeout=15)
+            assert note.value >= first
+            meter.proc.send_signal(signal.SIGINT)
+            await server.wait_deregistered(ep, timeout=10)
+            assert await meter.finish() == 0
+            out = meter.output.decode(errors="replace")
+            assert "WentToSleep" in out and "WokeUp" in out, out
         except BaseException:
             meter.kill()
             await meter.finish()

@@ -29,7 +29,9 @@ class AsyncMpClient:
     :class:`~lwm2m_client.mp.udp.MpClient`."""
 
     def __init__(self, core, local_port=0, clock=None, on_event=None, on_tick=None):
-        self.loop_client = MpClient(core, local_port, clock, on_event, on_tick)
+        # The socket stays open in queue mode: the loop's reader task waits on it.
+        self.loop_client = MpClient(core, local_port, clock, on_event, on_tick,
+                                    close_when_asleep=False)
         self.core = core
         self._wake = asyncio.Event()
         self._tasks = []

@@ -18,10 +18,16 @@ answered, Core 1.1 section 6.3). Each datagram is read with ``recv``/``recvfrom`
 take one datagram; ``readinto`` into a buffer made at start would not do, because
 MicroPython's stream ``readinto`` keeps reading until the buffer is full and so joins
 datagrams that wait together.
+
+Queue mode (a Binding with ``Q``; Transport 1.1 section 6.5): when the core says it is
+asleep the socket is closed and the loop only waits for the core's next deadline; the
+socket is opened again (on ``local_port``, a new port when that is 0) as soon as the core
+has something to send, and its wake-up Update tells the server the new address.
 """
 
 import select
 import socket
+import time
 
 from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.errors import UsageError
@@ -67,11 +73,14 @@ class MpClient:
     ``clock`` defaults to :class:`~lwm2m_client.mp.clock.Clock`; ``on_event(event)``
     receives every core event; ``on_tick(now_ms)`` runs once per wake-up (the meter
     application takes its readings there). Nothing here allocates per datagram beyond
-    the datagram itself.
+    the datagram itself. ``close_when_asleep`` closes the socket while the core sleeps
+    in queue mode (see the module docstring).
     """
 
-    def __init__(self, core, local_port=0, clock=None, on_event=None, on_tick=None):
+    def __init__(self, core, local_port=0, clock=None, on_event=None, on_tick=None,
+                 close_when_asleep=True):
         self.core = core
+        self.close_when_asleep = close_when_asleep
         self.local_port = local_port
         self.clock = clock or Clock()
         self.on_event = on_event
@@ -80,6 +89,8 @@ class MpClient:
         self._poller = None
         self._running = False
         self._peer = None  # the one server's address when the socket is connected
+        self._family = socket.AF_INET
+        self.asleep = False  # the socket is closed while the core sleeps
         self.dropped = 0  # datagrams lost to a full heap or a socket error
 
     def __repr__(self):
@@ -90,32 +101,38 @@ class MpClient:
         """Resolve every account's server URI, bind the socket and start registering."""
         if self.sock is not None:
             raise UsageError("the client is already started")
-        family = socket.AF_INET
         accounts = self.core.accounts()
         for ssid, uri, addr in accounts:
             if addr is None:
-                family, addr = resolve(uri)
+                self._family, addr = resolve(uri)
                 self.core.set_address(ssid, addr)
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        wildcard = "::" if family != socket.AF_INET else "0.0.0.0"
-        sock.bind(socket.getaddrinfo(wildcard, self.local_port)[0][-1])
-        sock.setblocking(False)
         if len(accounts) == 1:
             self._peer = self.core.accounts()[0][2]
-            sock.connect(self._peer)
-        self.sock = sock
-        self._poller = select.poll()
-        self._poller.register(sock, select.POLLIN)
+        self._open()
         self._running = True
         self.core.start(self.clock.now_ms())
         self._flush()
 
+    def _open(self):
+        sock = socket.socket(self._family, socket.SOCK_DGRAM)
+        wildcard = "::" if self._family != socket.AF_INET else "0.0.0.0"
+        sock.bind(socket.getaddrinfo(wildcard, self.local_port)[0][-1])
+        sock.setblocking(False)
+        if self._peer is not None:
+            sock.connect(self._peer)
+        self.sock = sock
+        self._poller = select.poll()
+        self._poller.register(sock, select.POLLIN)
+        self.asleep = False
+
     def step(self, max_wait_ms=MAX_SLEEP_MS):
         """Wait for a datagram or the core's timer (at most ``max_wait_ms``), then serve
         what happened. Returns the clock after the wake-up."""
-        if self.sock is None:
+        if self.sock is None and not self.asleep:
             raise UsageError("the client is not started (or is closed)")
-        if self._poller.poll(self.wait_ms(max_wait_ms)):
+        if self.sock is None:
+            time.sleep_ms(self.wait_ms(max_wait_ms))  # no socket to wait on
+        elif self._poller.poll(self.wait_ms(max_wait_ms)):
             self._receive_all()
         return self.wake_up()
 
@@ -154,7 +171,7 @@ class MpClient:
     def stop(self, timeout_ms=5000):
         """De-register from every server (waiting up to ``timeout_ms`` for the
         answers), then close the socket."""
-        if self.sock is None:
+        if self.sock is None and not self.asleep:
             return
         self.core.stop(self.clock.now_ms())
         self._flush()
@@ -166,6 +183,10 @@ class MpClient:
     def close(self):
         """Close at once, without De-register (a power cut, a reboot)."""
         self._running = False
+        self.asleep = False
+        self._close_socket()
+
+    def _close_socket(self):
         if self.sock is not None:
             self._poller.unregister(self.sock)
             self.sock.close()
@@ -201,6 +222,19 @@ class MpClient:
             self.core.receive_datagram(data, addr, self.clock.now_ms())
 
     def _flush(self):
+        if self.sock is None and self.asleep and not self.core.asleep:
+            try:
+                self._open()  # the core has something to send: awake again
+            except OSError:
+                return  # no network yet: the core's datagrams wait, its timers run
+        if self.sock is not None:
+            self._send_all()
+            if self.core.asleep and self.close_when_asleep:
+                self._close_socket()
+                self.asleep = True
+        self._events()
+
+    def _send_all(self):
         for data, addr in self.core.datagrams_to_send():
             try:
                 if addr == self._peer:
@@ -209,6 +243,8 @@ class MpClient:
                     self.sock.sendto(data, addr)
             except OSError:
                 self.dropped += 1  # CoAP retransmission recovers a lost datagram
+
+    def _events(self):
         while True:
             event = self.core.next_event()
             if event is None:
