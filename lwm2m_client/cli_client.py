@@ -1,7 +1,9 @@
 """``lwm2m-meter client``: one virtual meter against any LwM2M server.
 
-The meter registers, answers the server's requests and takes fresh readings every second
-until Ctrl-C (SIGINT or SIGTERM) or ``--duration`` seconds, then de-registers and exits 0.
+The meter registers and answers the server's requests until Ctrl-C (SIGINT or SIGTERM) or
+``--duration`` seconds, then de-registers and exits 0. Its readings are computed when the
+server reads them, from a simulated clock that ``--speed`` makes run faster than real
+time (the CoAP and registration timers stay in real time).
 The log (stderr) has one line per registration step and per operation the server ran;
 ``-v`` adds every CoAP datagram in and out. Exit codes: 0 done, 1 the server refused the
 registration for good, 2 a mistake in the command line.
@@ -26,6 +28,7 @@ from lwm2m_client.meter_client import (
     available_adapters,
     check_objects,
 )
+from lwm2m_client.sim.clock import check_speed
 
 log = logging.getLogger("lwm2m_client.cli")
 
@@ -61,6 +64,19 @@ def _duration(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"duration {text} must be positive")
     return value
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (simulated seconds per "
+                                         f"real second, e.g. 60)") from None
+    try:
+        return check_speed(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"speed {text} must be a finite number above 0 "
+                                         f"(simulated seconds per real second)") from None
 
 
 def object_id_arg(text: str) -> int:
@@ -115,6 +131,15 @@ def add_client_parser(sub: argparse._SubParsersAction[Any]) -> None:
                    help="udp: the project's own CoAP (default); aiocoap: aiocoap's")
     p.add_argument("--duration", type=_duration, metavar="S",
                    help="de-register and exit after S seconds instead of waiting for Ctrl-C")
+    p.add_argument("--speed", type=_speed, default=1.0, metavar="X",
+                   help="run the meter's simulated time X times as fast as real time: "
+                        "60 = one simulated minute per real second, 1440 = a day per "
+                        "minute; fractions slow it down. The readings (energy or volume "
+                        "grow by X seconds' worth each second, power and flow follow the "
+                        "daily profile at that pace) and Current Time /3/0/13 follow it; "
+                        "CoAP retransmissions, the registration lifetime and Updates, "
+                        "observation periods and --duration stay in real time "
+                        "(default: 1)")
     p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                    help="log every CoAP datagram in and out")
     # The log is this command's output: INFO by default, with times.
@@ -130,7 +155,7 @@ def cmd_client(args: argparse.Namespace) -> int:
     client = MeterClient(args.server, args.endpoint, args.meter, lifetime=args.lifetime,
                          binding=args.binding, version=args.lwm2m, preferred_format=preferred,
                          advertise_formats=args.advertise_formats, objects=args.objects,
-                         adapter=args.adapter)
+                         adapter=args.adapter, speed=args.speed)
     for oid, iid in client.extra_instances.items():
         log.info("%s: object %d offered %s", args.endpoint, oid,
                  "without instances" if iid is None else f"with instance /{oid}/{iid}")

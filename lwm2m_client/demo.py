@@ -50,10 +50,12 @@ VERSION = "1.2"
 LIFETIME = 300
 
 # The reporting cycle on the electricity meter: Active Power /10243/0/6 notifies at most
-# once a second, at least every 2 seconds, and on a step of 10 W; the server listens for
-# REPORT_S seconds. The Send carries the register, the power and the voltage.
+# once a second, at least every 2 seconds, and on a step of 10 W. The meter computes the
+# power when it is read, so the client only sees it move when it evaluates it: epmax=1
+# asks for that every second (Core 1.1 section 5.1.1). The server listens for REPORT_S
+# seconds. The Send carries the register, the power and the voltage.
 REPORT_RID = 6
-REPORT_ATTRIBUTES: Dict[str, Any] = {"pmin": 1, "pmax": 2, "st": 0.01}
+REPORT_ATTRIBUTES: Dict[str, Any] = {"pmin": 1, "pmax": 2, "st": 0.01, "epmax": 1}
 REPORT_S = 3.5
 SEND_RIDS = (14, 6, 4)
 # The columns of the reporting cycle's lines, printed as they happen.

@@ -2,12 +2,18 @@
 
 :class:`MeterClient` is what a script or a test needs to run a simulated meter against an
 LwM2M server: it builds the device (:func:`lwm2m_client.sim.meters.build_meter_tree`), the
-client core and an asyncio adapter, ticks the meter once a second so its readings move, and
-de-registers on :meth:`MeterClient.stop`::
+client core and an asyncio adapter, and de-registers on :meth:`MeterClient.stop`::
 
     async with MeterClient("coap://127.0.0.1:5683", "meter-1", "gas") as client:
         await client.wait_registered()
         ...
+
+The meter's readings are computed when they are read, from a simulated clock
+(:class:`~lwm2m_client.sim.clock.SimClock`) that runs ``speed`` times as fast as real
+time; Current Time ``/3/0/13`` follows it too. The client core's own timers
+(retransmission, lifetime, Updates, observation periods) stay in real time. No task
+runs for the readings: an observation learns of new values when the core evaluates it,
+at its ``pmax`` or ``epmax``, or when :meth:`MeterClient.tick` reports them.
 
 Settings the meter cannot run with raise :class:`ConfigError` at once, with a message that
 names the setting; an unresolvable host raises it from :meth:`MeterClient.start`.
@@ -19,13 +25,11 @@ import asyncio
 import importlib.util
 import logging
 import random
-import time
 import zlib
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from lwm2m_client.aio.common import Addr, ServerUriError, parse_server_uri, resolve
 from lwm2m_client.core.client import events as ev
-from lwm2m_client.core.client import setup
 from lwm2m_client.core.client.client import LwM2MClient
 from lwm2m_client.core.client.engine import ClientConfig, ClientCore
 from lwm2m_client.core.content import (
@@ -41,6 +45,7 @@ from lwm2m_client.core.dm.model import ObjectDef
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.core.errors import LwM2MError, UsageError, code_str
 from lwm2m_client.models import shipped_objects
+from lwm2m_client.sim.clock import Clock, SimClock, check_speed
 from lwm2m_client.sim.meters import METERS, build_meter_tree
 
 log = logging.getLogger("lwm2m_client.meter")
@@ -145,15 +150,19 @@ class MeterClient:
     ``preferred_format`` (a Content-Format number) answers requests without Accept;
     ``advertise_formats`` puts the supported formats in the Register root link; ``objects``
     adds shipped objects by ID (see :func:`add_extra_object`); ``adapter`` is "udp" (the
-    core's own CoAP) or "aiocoap"; ``tick_s`` is the period of fresh readings (0: only
-    when :meth:`tick` is called). ``on_event`` receives every client event.
+    core's own CoAP) or "aiocoap". ``speed`` is how fast the meter's simulated time runs
+    (simulated seconds per real second: 60 makes a minute of readings pass every
+    second); ``clock`` replaces that clock altogether (a
+    :class:`~lwm2m_client.sim.clock.ManualClock` a test steps, or one clock shared by a
+    fleet), and ``speed`` then does not apply. ``on_event`` receives every client event.
     """
 
     def __init__(self, server_uri: str, endpoint: str, kind: str = "electricity", *,
                  lifetime: int = 300, binding: str = "U", version: str = "1.1",
                  preferred_format: Optional[int] = None, advertise_formats: bool = False,
                  objects: Sequence[int] = (), adapter: str = "udp", seed: Optional[int] = None,
-                 tick_s: float = 1.0, on_event: Optional[Callable[[Any], None]] = None) -> None:
+                 speed: float = 1.0, clock: Optional[Clock] = None,
+                 on_event: Optional[Callable[[Any], None]] = None) -> None:
         try:
             _, self.host, self.port = parse_server_uri(server_uri)
         except ServerUriError as exc:
@@ -165,6 +174,10 @@ class MeterClient:
             raise ConfigError("the endpoint name must not be empty")
         if lifetime < 1:
             raise ConfigError(f"lifetime {lifetime}: must be at least 1 second")
+        try:
+            self.speed = check_speed(speed)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         since = "1.0" if preferred_format is None else FORMAT_SINCE.get(preferred_format, "1.0")
         if version < since:
             raise ConfigError(f"content format {preferred_format} needs LwM2M {since} or "
@@ -173,8 +186,10 @@ class MeterClient:
         self.endpoint = endpoint
         self.kind = kind
         self.adapter_name = adapter
-        self.tick_s = tick_s
         self.on_event = on_event
+        # The simulated time of the readings and of Current Time; the core's timers
+        # use the event loop's clock.
+        self.clock: Clock = SimClock(speed=self.speed) if clock is None else clock
         # Two kinds of randomness, kept apart. The simulated readings are simulation data:
         # seeded from the endpoint name unless a seed is given, so an endpoint is the same
         # meter in every run. Message IDs and tokens are protocol state: RFC 7252 section
@@ -189,7 +204,7 @@ class MeterClient:
         try:
             self.tree, self.meter = build_meter_tree(kind, endpoint, server_uri, seed=sim_seed,
                                                      lifetime=lifetime, binding=binding,
-                                                     start_s=time.time(),
+                                                     clock=self.clock,
                                                      reboot=self._reboot_executed,
                                                      factory_reset=self._factory_reset_executed)
         except (LwM2MError, UsageError) as exc:  # the binding, found bad by add_server
@@ -209,7 +224,6 @@ class MeterClient:
         self._registered = asyncio.Event()
         self._failed: Optional[Any] = None
         self._changed = asyncio.Event()
-        self._ticker: Optional[asyncio.Task[None]] = None
 
     def __repr__(self) -> str:
         return f"<MeterClient {self.endpoint} {self.kind} -> {self.server_uri}>"
@@ -238,15 +252,13 @@ class MeterClient:
         log.info("%s: %s meter /%d/%d, serial %s, LwM2M %s -> %s (%s:%d)", self.endpoint,
                  self.kind, self.meter.oid, self.meter.iid, self.meter.serial,
                  self.config.version, self.server_uri, *self.server_addr)
+        if isinstance(self.clock, SimClock) and self.clock.speed != 1.0:
+            log.info("%s: simulated time runs %g times as fast as real time", self.endpoint,
+                     self.clock.speed)
         await self.adapter.start()
-        if self.tick_s > 0:
-            self._ticker = asyncio.ensure_future(self._tick_loop())
 
     async def stop(self, timeout: float = 5.0) -> None:
         """De-register (waiting up to ``timeout`` seconds for the answer) and close."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
         if self.adapter is not None:
             await self.adapter.stop(timeout)
             self.adapter = None
@@ -283,15 +295,12 @@ class MeterClient:
         return self._failed
 
     def tick(self, now_s: Optional[float] = None) -> None:
-        """Take fresh readings and refresh Current Time /3/0/13 from the device clock,
-        which keeps a time a server wrote (``now_s``: host time, Unix seconds); a running
-        adapter is told at once, so observations of the readings notify promptly."""
-        now = time.time() if now_s is None else now_s
-        self.meter.tick(now)
-        if self.meter.clock is not None:
-            self.meter.clock.publish(now)
-        else:
-            setup.refresh_device_time(self.tree, now)
+        """Report the readings and Current Time ``/3/0/13`` as changed, so observations
+        of them are evaluated now rather than at their next ``pmax`` or ``epmax``.
+        Readings need no tick (they are computed when read); ``now_s`` (simulated Unix
+        seconds) first moves the meter's clock forward to that time. A running adapter
+        is told at once."""
+        self.meter.tick(now_s)
         if self.adapter is not None:
             # Let the core compare the new readings with its observations now, not at
             # its next timer or request.
@@ -378,11 +387,6 @@ class MeterClient:
         if self.adapter is not adapter:
             # stop() ran while the socket opened and found nothing to de-register.
             await adapter.abort()
-
-    async def _tick_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.tick_s)
-            self.tick()
 
     def _event(self, event: Any) -> None:
         if isinstance(event, ev.Registered):

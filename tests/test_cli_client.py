@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 
 import pytest
 
@@ -57,7 +58,7 @@ async def test_client_registers_answers_and_deregisters_after_duration():
             volume = await server.read("cli-1", "/3423/0/1")
             assert volume.code == "2.05" and volume.value > 0
             await asyncio.sleep(1.5)
-            # The meter ticks every second: Current Time moves on.
+            # Current Time is computed when read: it moved on.
             assert (await server.read("cli-1", "/3/0/13")).value > first
             firmware = await server.read("cli-1", "/5/0/3")
             assert (firmware.code, firmware.value) == ("2.05", 0)
@@ -127,6 +128,26 @@ async def test_main_in_process_on_each_adapter(adapter):
         await server.wait_deregistered(f"cli-{adapter}", timeout=5)
 
 
+async def test_speed_runs_the_meters_time_fast_and_the_registration_in_real_time():
+    async with LwM2MServer() as server:
+        run = asyncio.ensure_future(asyncio.to_thread(
+            main, ["client", "--server", server.uri, "--endpoint", "cli-fast",
+                   "--meter", "gas", "--speed", "3600", "--lifetime", "60",
+                   "--duration", "2"]))
+        reg = await server.wait_registered("cli-fast", timeout=10)
+        assert reg.lifetime == 60  # the lifetime is real seconds, whatever the speed
+        first = (await server.read("cli-fast", "/3/0/13")).value
+        volume = (await server.read("cli-fast", "/3423/0/1")).value
+        after_first = time.monotonic()
+        await asyncio.sleep(0.5)
+        before_second = time.monotonic()
+        second = (await server.read("cli-fast", "/3/0/13")).value
+        assert second - first >= int(3600 * (before_second - after_first)) - 1
+        assert (await server.read("cli-fast", "/3423/0/1")).value >= volume
+        assert await asyncio.wait_for(run, 20) == 0  # --duration counts real seconds
+        await server.wait_deregistered("cli-fast", timeout=5)
+
+
 @pytest.mark.parametrize("argv, where", [
     (["--server", "http://example.com", "--endpoint", "e"], "--server"),
     (["--server", "coap://[::1", "--endpoint", "e"], "--server"),
@@ -136,6 +157,12 @@ async def test_main_in_process_on_each_adapter(adapter):
     (["--server", "coap://h", "--endpoint", "e", "--lifetime", "0"], "--lifetime"),
     (["--server", "coap://h", "--endpoint", "e", "--lifetime", "1h"], "--lifetime"),
     (["--server", "coap://h", "--endpoint", "e", "--duration", "-1"], "--duration"),
+    (["--server", "coap://h", "--endpoint", "e", "--speed", "0"], "argument --speed: speed 0"),
+    (["--server", "coap://h", "--endpoint", "e", "--speed=-60"], "argument --speed: speed -60"),
+    (["--server", "coap://h", "--endpoint", "e", "--speed", "fast"],
+     "argument --speed: 'fast' is not a number"),
+    (["--server", "coap://h", "--endpoint", "e", "--speed", "nan"], "argument --speed"),
+    (["--server", "coap://h", "--endpoint", "e", "--speed", "inf"], "argument --speed"),
     (["--server", "coap://h", "--endpoint", "e", "--format", "senml-cbor", "--lwm2m", "1.0"],
      "--format senml-cbor needs --lwm2m 1.1"),
     (["--server", "coap://no-such-host.invalid", "--endpoint", "e"], "no-such-host.invalid"),
@@ -155,8 +182,12 @@ def test_help_lists_the_options(capsys):
     out = capsys.readouterr().out
     for option in ("--server", "--endpoint", "--lifetime", "--objects", "--binding",
                    "--format", "--lwm2m", "--meter", "--adapter", "--advertise-formats",
-                   "--duration", "-v"):
+                   "--duration", "--speed", "-v"):
         assert option in out
+    # What --speed changes and what it does not.
+    text = " ".join(out.split())
+    assert "one simulated minute per real second" in text
+    assert "Current Time /3/0/13" in text and "stay in real time" in text
 
 
 def test_extra_objects_start_with_zero_values_or_without_instances():
@@ -190,6 +221,9 @@ def test_advertised_formats_put_the_preferred_one_first():
     ({"preferred_format": CF_LWM2M_CBOR, "version": "1.1"}, "needs LwM2M 1.2"),
     ({"binding": "X"}, "bad binding"),
     ({"endpoint": ""}, "endpoint name"),
+    ({"speed": 0}, "speed 0 must be a finite number above 0"),
+    ({"speed": -2.5}, "speed -2.5"),
+    ({"speed": float("nan")}, "speed nan"),
 ])
 def test_meter_client_rejects_bad_settings(kwargs, message):
     args = {"server_uri": "coap://127.0.0.1", "endpoint": "e"}

@@ -71,9 +71,9 @@ def check_reporting_cycle(lines: list[str], notifications: int) -> None:
     """The electricity meter's reporting cycle: attributes written, Active Power observed,
     notifications as they came, the cancel, then a Send of three readings."""
     start = lines.index("demo-electricity-1: reporting cycle on /10243/0/6 Active Power "
-                        "(pmin=1, pmax=2, st=0.01), 3.5 s")
+                        "(pmin=1, pmax=2, st=0.01, epmax=1), 3.5 s")
     cycle = lines[start + 1:lines.index("", start + 1)]
-    assert re.match(r"^    write-attributes +/10243/0/6\?pmin=1&pmax=2&st=0\.01 +2\.04$",
+    assert re.match(r"^    write-attributes +/10243/0/6\?pmin=1&pmax=2&st=0\.01&epmax=1 +2\.04$",
                     cycle[0])
     first = re.match(r"^    observe +/10243/0/6 +2\.05 +SenML CBOR +Observe (\d+): "
                      r"(-?\d+(?:\.\d+)?) kW$", cycle[1])

@@ -1,5 +1,5 @@
-"""The device side of a virtual meter: Reboot and Factory Reset (/3/0/4, /3/0/5) and the
-device clock behind Current Time (/3/0/13), on the tree build_meter_tree makes."""
+"""The device side of a virtual meter: Reboot and Factory Reset (/3/0/4, /3/0/5), on the
+tree build_meter_tree makes (Current Time /3/0/13: tests/test_sim_clock.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from lwm2m_client.core.client.links import discover_links
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.models import shipped_objects
 from lwm2m_client.sim.base import FactorySettings, configuration_paths
-from lwm2m_client.sim.clock import DeviceClock
+from lwm2m_client.sim.clock import ManualClock
 from lwm2m_client.sim.meters import TIMEZONE, UTC_OFFSET, build_meter_tree, make_meter
 
 KINDS = ("electricity", "3phase", "gas", "water")
@@ -20,8 +20,12 @@ CUMULATIVE = {"electricity": (14, 15, 16), "3phase": (41, 42, 43, 44, 45),
 
 
 def run(meter, start, seconds, step):
-    for k in range(1, seconds // step + 1):
-        meter.tick(start + k * step)
+    """Move the meter's clock to ``start``, then on by ``step`` up to ``start + seconds``,
+    reading every resource at each step."""
+    meter.clock.advance_to(start)
+    for _ in range(seconds // step):
+        meter.clock.advance(step)
+        meter.readings()
 
 
 # -- Reboot and Factory Reset are always there ------------------------------------------
@@ -70,7 +74,7 @@ def test_reboot_keeps_the_registers_and_readings_carry_on(kind):
 
 
 def test_reboot_does_not_change_the_readings_of_an_unrebooted_twin():
-    # Same seed, same ticks: a reboot in between changes nothing the meter measures.
+    # Same seed, same reads: a reboot in between changes nothing the meter measures.
     trees = []
     for reboot in (False, True):
         tree, meter = build_meter_tree("water", "ep", "coap://h", seed=3, start_s=T0)
@@ -149,65 +153,8 @@ def test_a_bare_meter_reboots_and_resets_too():
     defs = shipped_objects()
     tree = ObjectTree([defs[3423]])
     meter = make_meter("gas", tree, seed=1, start_s=T0)
-    assert meter.clock is None
+    assert meter.device_clock is None and isinstance(meter.clock, ManualClock)
     tree.write(meter.path(6), [(meter.path(6), 5)])
     meter.factory_reset()
     meter.reboot()
     assert tree.get(meter.path(6)) == 100 and meter.boots == 1
-
-
-# -- the device clock -------------------------------------------------------------------
-
-
-class FakeWall:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_a_written_current_time_runs_on_from_the_written_value():
-    tree, meter = build_meter_tree("electricity", "ep", "coap://h", start_s=T0)
-    wall = FakeWall(T0 + 10.25)
-    clock = DeviceClock(tree, wall)
-    clock.publish(wall.now)
-    assert tree.get((3, 0, 13)) == T0 + 10
-    written = 1500000000
-    tree.write((3, 0, 13), [((3, 0, 13), written)])
-    assert clock.offset == written - (T0 + 10.25)
-    wall.now += 95.5
-    clock.publish(wall.now)  # a later tick: the written time plus the time elapsed
-    assert tree.get((3, 0, 13)) == written + 95
-    assert clock.now(wall.now) == pytest.approx(written + 95.5)
-    assert clock.now() == clock.now(wall.now)
-    clock.reset()
-    clock.publish(wall.now)
-    assert tree.get((3, 0, 13)) == int(wall.now)
-
-
-def test_build_meter_tree_gives_the_meter_its_clock():
-    tree, meter = build_meter_tree("gas", "ep", "coap://h", start_s=T0)
-    assert isinstance(meter.clock, DeviceClock)
-    assert tree.get((3, 0, 13)) == T0
-    meter.clock.wall = FakeWall(T0 + 1000.0)
-    tree.write((3, 0, 13), [((3, 0, 13), T0 + 5000)])
-    meter.clock.publish(T0 + 1060.0)
-    assert tree.get((3, 0, 13)) == T0 + 5060
-    # A reboot keeps the clock (a real-time clock runs on), so does a factory reset.
-    tree.execute((3, 0, 4))
-    tree.execute((3, 0, 5))
-    meter.clock.publish(T0 + 1120.0)
-    assert tree.get((3, 0, 13)) == T0 + 5120
-
-
-def test_utc_offset_and_timezone_writes_stay():
-    tree, meter = build_meter_tree("water", "ep", "coap://h", start_s=T0)
-    assert (tree.get((3, 0, 14)), tree.get((3, 0, 15))) == (UTC_OFFSET, TIMEZONE)
-    tree.write((3, 0, 14), [((3, 0, 14), "-05:00")])
-    tree.write((3, 0, 15), [((3, 0, 15), "America/New_York")])
-    assert meter.clock is not None
-    for k in range(3):
-        meter.tick(T0 + 60 * k)
-        meter.clock.publish(T0 + 60 * k)
-    assert (tree.get((3, 0, 14)), tree.get((3, 0, 15))) == ("-05:00", "America/New_York")

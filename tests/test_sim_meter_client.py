@@ -1,6 +1,6 @@
 """A MeterClient against the embedded LwM2M server (real loopback UDP): what a server
-found when it executed Reboot and Factory Reset, wrote Current Time, and saw the same
-endpoint start twice."""
+found when it observed readings on a fast simulated clock, executed Reboot and Factory
+Reset, wrote Current Time, and saw the same endpoint start twice."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.meter_client import MeterClient, available_adapters
 from lwm2m_client.server import LwM2MServer
+from lwm2m_client.sim.clock import ManualClock
 
 pytestmark = pytest.mark.interop
 
@@ -75,7 +76,7 @@ async def test_execute_factory_reset_restores_settings_and_registers_afresh(serv
 
 
 async def test_reboot_before_start_only_replaces_the_core(server):
-    client = MeterClient(server.uri, "early-reboot", tick_s=0)
+    client = MeterClient(server.uri, "early-reboot")
     core = client.core
     await client.reboot()
     assert client.core is not core and client.adapter is None
@@ -83,23 +84,58 @@ async def test_reboot_before_start_only_replaces_the_core(server):
         await server.wait_registered("early-reboot")
 
 
-async def test_a_written_current_time_is_kept_by_the_ticks(server):
+async def test_a_written_current_time_runs_on_with_the_meters_clock(server):
     ep = "clock"
-    async with MeterClient(server.uri, ep, "electricity", tick_s=0) as client:
+    clock = ManualClock(1704067200.0)
+    async with MeterClient(server.uri, ep, "electricity", clock=clock) as client:
         await server.wait_registered(ep)
         written = 1500000000
         assert (await server.write(ep, "/3/0/13", written)).code == "2.04"
-        written_at = time.time()
-        client.tick()
-        now = (await server.read(ep, "/3/0/13")).value
-        assert written <= now <= written + 2
-        # A tick an hour later shows the written time plus the hour, not the host's.
-        client.tick(written_at + 3600)
-        later = (await server.read(ep, "/3/0/13")).value
-        assert abs(later - (written + 3600)) <= 2
+        assert (await server.read(ep, "/3/0/13")).value == written
+        # An hour of the meter's time later: the written time plus the hour.
+        clock.advance(3600)
+        assert (await server.read(ep, "/3/0/13")).value == written + 3600
         assert (await server.write(ep, "/3/0/15", "Europe/Paris")).code == "2.04"
-        client.tick()
+        client.tick(1704067200.0 + 7200)  # tick moves a manual clock and reports
         assert (await server.read(ep, "/3/0/15")).value == "Europe/Paris"
+        assert (await server.read(ep, "/3/0/13")).value == written + 7200
+
+
+# -- readings computed on read, observed ------------------------------------------------
+
+
+async def test_observed_energy_grows_on_a_fast_clock(server):
+    """An hour of readings every real second. Active Energy notifies at pmax; Apparent
+    Energy has no pmax, and epmax makes the client evaluate it every second and notify
+    because it moved. Nothing reports the readings: the core evaluates them."""
+    ep = "fast-meter"
+    speed = 3600
+    async with MeterClient(server.uri, ep, "electricity", speed=speed):
+        await server.wait_registered(ep)
+        for path, attrs in (("/10243/0/14", {"pmax": 1}), ("/10243/0/16", {"epmax": 1})):
+            assert (await server.write_attributes(ep, path, **attrs)).code == "2.04"
+        energy = await server.observe(ep, "/10243/0/14")
+        apparent = await server.observe(ep, "/10243/0/16")
+        seen = {"energy": [energy.response.value], "apparent": [apparent.response.value]}
+
+        async def collect(name: str, obs: Any) -> None:
+            for _ in range(2):
+                seen[name].append((await obs.next(timeout=10)).value)
+
+        await asyncio.gather(collect("energy", energy), collect("apparent", apparent))
+        for values in seen.values():
+            # Each notification about an hour of consumption after the one before.
+            assert all(a < b for a, b in zip(values, values[1:], strict=False)), values
+        # Current Time runs at the same pace, at least `speed` times the real time
+        # between the two reads.
+        first = (await server.read(ep, "/3/0/13")).value
+        after_first = time.monotonic()
+        await asyncio.sleep(0.5)
+        before_second = time.monotonic()
+        second = (await server.read(ep, "/3/0/13")).value
+        assert second - first >= int(speed * (before_second - after_first)) - 1
+        server.cancel_observe(energy)
+        server.cancel_observe(apparent)
 
 
 # -- message IDs and tokens -----------------------------------------------------------
@@ -129,7 +165,7 @@ async def _first_registers(seed: Optional[int], boots: int = 1) -> list[tuple[in
     transport, catcher = await loop.create_datagram_endpoint(_Catcher,
                                                              local_addr=("127.0.0.1", 0))
     port = transport.get_extra_info("sockname")[1]
-    client = MeterClient(f"coap://127.0.0.1:{port}", "same-endpoint", seed=seed, tick_s=0)
+    client = MeterClient(f"coap://127.0.0.1:{port}", "same-endpoint", seed=seed)
     seen = []
     try:
         await client.start()

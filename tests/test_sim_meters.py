@@ -1,4 +1,6 @@
-"""Virtual meters (sim/meters.py) and their load profiles (sim/profiles.py)."""
+"""Virtual meters (sim/meters.py) and their load profiles (sim/profiles.py), read through
+the tree as a server reads them, on a manual clock (the model's invariants under any read
+times: tests/test_sim_readings.py)."""
 
 import math
 
@@ -12,6 +14,7 @@ from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.core.errors import BadRequest
 from lwm2m_client.models import shipped_objects
 from lwm2m_client.sim import meters, profiles
+from lwm2m_client.sim.clock import ManualClock
 from lwm2m_client.sim.meters import build_meter_tree, make_meter
 
 KINDS = ("electricity", "3phase", "gas", "water")
@@ -29,9 +32,11 @@ def values(tree, oid, iid):
 
 
 def run(meter, start, seconds, step):
-    """Tick ``meter`` every ``step`` seconds; yield after each tick."""
+    """Move the meter's clock to ``start``, then on by ``step`` up to ``start + seconds``;
+    yield the time after each step."""
+    meter.clock.advance_to(start)
     for k in range(1, seconds // step + 1):
-        meter.tick(start + k * step)
+        meter.clock.advance(step)
         yield start + k * step
 
 
@@ -222,23 +227,23 @@ def test_a_leak_is_suspected_then_detected():
     assert detected[0] == meters.LEAK_DETECT_S
 
 
-def test_first_tick_without_start_only_takes_readings():
-    tree, meter = build_meter_tree("electricity", "ep", "coap://h", seed=1)
-    energy = tree.get(meter.path(14))
-    meter.tick(T0)  # 54 years after the epoch the meter was built at: no jump
-    assert tree.get(meter.path(14)) == energy
-    meter.tick(T0 + 3600)
-    assert 0 < tree.get(meter.path(14)) - energy < 5
+def test_a_meter_without_a_clock_stands_still_until_its_clock_moves():
+    tree, meter = build_meter_tree("electricity", "ep", "coap://h", seed=1, start_s=T0)
+    assert isinstance(meter.clock, ManualClock) and meter.clock.now() == T0
+    first = values(tree, meter.oid, meter.iid)
+    assert values(tree, meter.oid, meter.iid) == first
+    meter.clock.advance(3600)
+    assert 0 < tree.get(meter.path(14)) - first[14] < 5
 
 
-def test_time_going_back_integrates_nothing():
+def test_time_going_back_changes_nothing():
     tree, meter = build_meter_tree("gas", "ep", "coap://h", seed=1, start_s=T0)
-    meter.tick(T0 + 7 * 3600)
-    volume = tree.get(meter.path(1))
+    meter.tick(T0 + 7 * 3600)  # tick still moves a manual clock, forward only
+    seen = values(tree, meter.oid, meter.iid)
     meter.tick(T0 + 3600)
-    assert tree.get(meter.path(1)) == volume
-    meter.tick(T0 + 7 * 3600 + 600)  # counted from the latest time seen
-    assert tree.get(meter.path(1)) >= volume
+    assert values(tree, meter.oid, meter.iid) == seen
+    meter.tick(T0 + 7 * 3600 + 600)
+    assert tree.get(meter.path(1)) >= seen[1]
 
 
 # -- determinism ----------------------------------------------------------------------
@@ -268,20 +273,22 @@ def test_other_seed_other_values(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_tick_records_changes_for_observers(kind):
+def test_readings_are_computed_on_read_and_tick_reports_them(kind):
     tree, meter = build_meter_tree(kind, "ep", "coap://h", seed=1, start_s=T0)
     register = meter.path(CUMULATIVE[kind][0])
-    seen = 0
-    for now in run(meter, T0, 86400, 600):
-        changed = tree.drain_changes()
-        assert all(path[:2] == (meter.oid, meter.iid) for path in changed)
-        # The bounded change log may widen many resource paths to their instance.
-        seen += any(is_prefix(path, register) for path in changed)
-        value = tree.get(register)
-        meter.tick(now)  # the same time again: the register holds still
-        assert register not in tree.drain_changes()
-        assert tree.get(register) == value
-    assert seen > 10
+    before = tree.get(register)
+    meter.clock.advance(6 * 3600)
+    # Nothing is stored or recorded: the core learns of computed values by evaluating
+    # them (pmax, epmax) or from a reported change.
+    assert tree.drain_changes() == []
+    assert tree.get(register) > before
+    assert tree.read(register)[0][2] == tree.get(register)
+    meter.tick()
+    changed = tree.drain_changes()
+    assert all(path[:2] == (meter.oid, meter.iid) or path == (3, 0, 13) for path in changed)
+    # The bounded change log may widen many resource paths to their instance.
+    assert any(is_prefix(path, register) for path in changed)
+    assert any(is_prefix(path, (3, 0, 13)) for path in changed)
 
 
 def test_server_resets_and_pulse_ratio_write():

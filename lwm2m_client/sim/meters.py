@@ -1,17 +1,20 @@
 """Virtual utility meters: plausible, deterministic readings in an object tree.
 
 Each meter owns one instance of its object in an
-:class:`~lwm2m_client.core.dm.tree.ObjectTree` and advances with :meth:`Meter.tick`,
-which publishes the new readings with ``tree.set`` (the tree records a change, and the
-client core later notifies observers, only for values that really changed). Readings
-come from a daily load profile (:mod:`lwm2m_client.sim.profiles`) and a
-``random.Random(seed)``: the same seed and the same tick times give the same values.
+:class:`~lwm2m_client.core.dm.tree.ObjectTree` and computes its readings when they are
+read (read hooks, see :mod:`lwm2m_client.sim.base`), from the simulated time of its
+clock (:mod:`lwm2m_client.sim.clock`): a :class:`~lwm2m_client.sim.clock.SimClock`
+that runs with real time, as fast as asked, or a
+:class:`~lwm2m_client.sim.clock.ManualClock` that tests and scenarios step. Readings
+follow a daily load profile (:mod:`lwm2m_client.sim.profiles`); the meter's seed
+draws its fixed parameters and keys the noise, so the same seed and the same time give
+the same values, whatever was read before.
 
-``now_s`` is Unix seconds (a float). The first tick only takes readings unless the meter
-was built with ``start_s``; afterwards cumulative registers (energy, volume, pulses)
-integrate over the time since the previous tick and never decrease, except on the
-server's Execute of a reset resource. A tick with an earlier time than the last one
-refreshes the instantaneous readings and integrates nothing.
+Cumulative registers (energy, volume, pulses) are exact integrals of the power or flow
+the meter shows, counted from the meter's start; they never decrease, except on the
+server's Execute of a reset resource. A client core learns that a value computed on
+read moved by evaluating it: at an observation's ``pmax``, at its ``epmax`` (maximum
+evaluation period), or when the application reports a change (:meth:`Meter.tick`).
 
 Objects: 10243 single-phase power meter, 10242 three-phase power meter (every resource
 set), 3423 gas meter, 3424 water meter. :func:`build_meter_tree` builds a whole device.
@@ -28,7 +31,13 @@ from lwm2m_client.core.client import setup
 from lwm2m_client.core.dm.tree import ObjectTree
 from lwm2m_client.models import shipped_objects
 from lwm2m_client.sim.base import MANUFACTURER, Meter, configuration_paths
-from lwm2m_client.sim.clock import CURRENT_TIME, DeviceClock
+from lwm2m_client.sim.clock import (  # noqa: F401 - re-exported
+    CURRENT_TIME,
+    Clock,
+    DeviceClock,
+    ManualClock,
+    SimClock,
+)
 from lwm2m_client.sim.power import (  # noqa: F401 - re-exported
     HZ_SWING,
     NOMINAL_HZ,
@@ -86,6 +95,7 @@ def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
                      psk_identity: str | None = None, psk_key: bytes | None = None,
                      reboot: Callable[[], None] | None = None,
                      factory_reset: Callable[[], None] | None = None,
+                     clock: Clock | None = None,
                      ) -> tuple[ObjectTree, Meter]:
     """A whole virtual device: Security and Server accounts for SSID 1 (PSK when
     ``psk_key`` is given, its identity defaulting to the endpoint; NoSec otherwise),
@@ -103,10 +113,12 @@ def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
     ...) and the Device's UTC Offset and Timezone; the Security object, which only a
     Bootstrap-Server writes, and Current Time, a clock rather than a setting, stay.
 
-    ``meter.clock`` is the :class:`~lwm2m_client.sim.clock.DeviceClock` behind Current
-    Time ``/3/0/13``: a server's Write of it moves the device's time, and the owner
-    publishes it with ``meter.clock.publish(now_s)`` as it ticks. Current Time is set
-    at once only when ``start_s`` is given.
+    ``clock`` is the simulated time of the readings (``meter.clock``; default: a
+    :class:`~lwm2m_client.sim.clock.ManualClock` standing at ``start_s`` or the host's
+    time now), ``start_s`` when the meter starts measuring (default: the clock's time).
+    Current Time ``/3/0/13`` follows the same clock: ``meter.device_clock`` is the
+    :class:`~lwm2m_client.sim.clock.DeviceClock` that computes it on read, and a
+    server's Write of it moves the device's time.
     """
     cls = meter_class(kind)
     defs = shipped_objects()
@@ -118,7 +130,6 @@ def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
         setup.add_security(tree, 0, server_uri, ssid=1)
     server_iid = setup.add_server(tree, 0, 1, lifetime=lifetime, binding=binding)
     serial = serial_for(kind, endpoint)
-    clock = None if start_s is None else (lambda: start_s)
     # The profiles read time as UTC (sim.profiles): the device says so.
     device_values: dict[int, Any] = {14: UTC_OFFSET, 15: TIMEZONE}
     device_values.update(cls.device_values)
@@ -137,8 +148,8 @@ def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
             meter.factory_reset()
             meter.reboot()
 
-    setup.add_device(tree, MANUFACTURER, cls.model, serial, __version__, clock=clock,
-                     binding=binding, values=device_values, reboot=on_reboot,
+    setup.add_device(tree, MANUFACTURER, cls.model, serial, __version__, binding=binding,
+                     values=device_values, reboot=on_reboot,
                      factory_reset=on_factory_reset)
     rng = random.Random(f"connectivity:{seed}")
     setup.add_connectivity(
@@ -146,9 +157,9 @@ def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
         ip=f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
         link_quality=rng.randint(0, 100), apn="meters.iot", cell_id=rng.randint(1, 0xFFFFFFF),
         mnc=1, mcc=1)
-    meter = cls(tree, seed=seed, start_s=start_s, serial=serial)
+    meter = cls(tree, seed=seed, start_s=start_s, serial=serial, clock=clock)
     meter.settings.capture(configuration_paths(tree, 1, server_iid))
     meter.settings.capture(configuration_paths(tree, 3, 0, exclude=(CURRENT_TIME[2],)))
-    meter.clock = DeviceClock(tree)
+    meter.device_clock = DeviceClock(tree, meter.clock)
     tree.drain_changes()
     return tree, meter

@@ -3,7 +3,7 @@
 A profile gives the share (0..1) of a meter's peak demand at a time of day, read from 24
 hourly points with linear interpolation; a seasonal factor scales it over the year. Time
 is Unix seconds and profiles read it as UTC: a simulated fleet shares one clock, and a
-scenario that wants local time shifts ``now_s`` before it ticks the meters.
+scenario that wants local time gives its meters a clock shifted by the UTC offset.
 
 The shapes are plain typical curves (a morning and an evening peak for homes, office
 hours for a commercial site, heating hours for gas), not measured data.

@@ -53,7 +53,7 @@ DEVICE_VALUES = {path: value for path, _, value in DEVICE_RECORDS}
 # pmax 10, Disable Timeout 86400, Notification Storing false, Binding "U".
 SERVER_VALUES = {
     (1, 0, 0): 1, (1, 0, 1): 86400, (1, 0, 2): 1, (1, 0, 3): 10, (1, 0, 5): 86400,
-    (1, 0, 6): False, (1, 0, 7): "U",
+    (1, 0, 6): False, (1, 0, 7): "U", (1, 0, 23): False,
 }
 # The Portfolio stand-in: /19/0/0 holds four opaque resource instances.
 BINARY_VALUES = {0: b"\x01\x02", 1: b"\x03", 2: b"", 3: b"\xff"}
@@ -67,7 +67,7 @@ LWM2M_CBOR_3_0 = bytes.fromhex(DEVICE_LWM2M_CBOR_HEX)
 SENML_JSON_3_0 = DEVICE_SENML_JSON.encode()
 # /1/0 of configuration C.3 in TLV, resource by resource (derived, C1.1 section 7.4.3).
 TLV_1_0 = bytes.fromhex("C10001" "C40100015180" "C10201" "C1030A" "C40500015180"
-                        "C10600" "C10755")
+                        "C10600" "C10755" "C11700")  # ... and Mute Send /1/0/23 = false
 
 
 @dataclass

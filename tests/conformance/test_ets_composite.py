@@ -1,7 +1,13 @@
 """OMA ETS LwM2M 1.1, composite operations (section 6.3 and 6.4).
 
 Read-Composite (int-229, int-235, int-236, int-280, int-281), Write-Composite (int-230,
-int-257) and Observe-Composite (int-304, int-305).
+int-257) and Observe-Composite (int-304, int-305, int-308, int-309, int-310).
+
+The ETS text of int-308 to int-310 was not at hand: their steps follow the case titles
+and a public implementation of the ETS procedure (the Zephyr interoperability suite),
+with the ETS periods (pmin 30 s, pmax 45 s) shortened, and their pass criteria are those
+of Core 1.1 section 6.4.3 (Observe-Composite) and RFC 7641. Object 19 stands in for the
+ETS's Portfolio object (16), as in the rest of the rig.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import aiocoap
 import cbor2
 import pytest
 from ets_rig import BINARY_VALUES, DEVICE_VALUES, ENDPOINT, SERVER_VALUES
+from test_ets_observe import reusing_token
 
 from lwm2m_client.core.content import CF_LWM2M_CBOR, CF_SENML_CBOR, CF_SENML_JSON, CF_TLV
 from lwm2m_client.server import Response
@@ -242,10 +249,9 @@ async def test_int_304_observe_composite_notification(ets):
 
 
 async def test_int_305_cancel_observe_composite(ets):
-    # Step 1: Observe-Composite as int-304. Step 2: the server cancels it; aiocoap
-    # cannot repeat the token a FETCH with Observe=1 would need, so it resets the next
-    # (confirmable: /1/0/26 = 1) notification instead (RFC 7641 section 3.6); the
-    # Observe=1 form is checked on the core in tests/test_client_observe_composite.py.
+    # Step 1: Observe-Composite as int-304. Step 2: the server cancels it by resetting
+    # the next (confirmable: /1/0/26 = 1) notification (RFC 7641 section 3.6), the way
+    # aiocoap forgets an observation; the FETCH with Observe=1 form follows below.
     # Pass: the client forgets the observation and notifies no more.
     rig = await ets()
     assert (await rig.server.write(ENDPOINT, "/1/0/26", 1, format=CF_TLV)).ok
@@ -256,6 +262,24 @@ async def test_int_305_cancel_observe_composite(ets):
     while rig.core.client.observations.items and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     assert not rig.core.client.observations.items
+
+
+async def test_int_305_cancel_by_fetch_with_observe_1(ets):
+    # Step 2 in its FETCH form (Transport 1.1 section 6.4.5): FETCH / with Observe=1,
+    # the same path list and the observation's token. Pass: 2.05 with the values and
+    # no Observe option; the client holds the observation no more.
+    rig = await ets()
+    obs = await _observe_composite(rig)
+    (held,) = rig.core.client.observations.items
+    paths = ["/1/0/1", "/3/0/11/0", "/3/0/16"]
+    with reusing_token(rig.server, held.token):
+        response = await rig.request(aiocoap.FETCH, "/", path_list(CF_SENML_CBOR, paths),
+                                     content_format=CF_SENML_CBOR, accept=CF_SENML_CBOR,
+                                     observe=1)
+    assert (response.code, response.observe) == ("2.05", None)
+    assert response.values == {(1, 0, 1): 86400, (3, 0, 11, 0): 0, (3, 0, 16): "U"}
+    assert rig.core.client.observations.items == []
+    rig.server.cancel_observe(obs)
 
 
 async def test_int_305_fetch_with_observe_1_is_answered_as_a_read_composite(ets):
@@ -270,3 +294,172 @@ async def test_int_305_fetch_with_observe_1_is_answered_as_a_read_composite(ets)
     assert response.values == {(1, 0, 1): 86400, (3, 0, 11, 0): 0, (3, 0, 16): "U"}
     assert response.observe is None
     assert not rig.core.client.observations.items
+
+
+# -- Observe-Composite with instances created, deleted, values modified -----------------
+
+
+BINARY_0 = {(19, 0, 0, i): v for i, v in BINARY_VALUES.items()}
+BINARY_1 = {(19, 1, 0, 0): b"11", (19, 1, 0, 1): b"22", (19, 1, 0, 2): b"33",
+            (19, 1, 0, 3): b"44"}
+
+
+def configuration_c1(rig):
+    """Configuration C.1: the Server object has no Default Minimum/Maximum Period
+    (/1/0/2, /1/0/3), so only the attributes the case attaches make periods."""
+    for rid in (2, 3):
+        rig.tree.set((1, 0, rid), None)
+
+
+async def create_binary_1(rig):
+    values = {0: {i: v for (_, _, _, i), v in BINARY_1.items()}}
+    assert await rig.server.create(ENDPOINT, 19, values, iid=1) == 1
+
+
+async def next_with(obs, expected, timeout=10.0, skip=2):
+    """The notification with values ``expected``, allowing for at most ``skip`` older
+    ones that were on the way (sent by pmax before the change took effect)."""
+    seen = []
+    for _ in range(skip + 1):
+        note = await obs.next(timeout=timeout)
+        if note.values == expected:
+            return note
+        seen.append(note.values)
+    raise AssertionError(f"no notification with {expected!r}; got {seen!r}")
+
+
+async def silent(obs, seconds=3.0):
+    """True when no notification arrives for ``seconds`` (longer than any period the
+    case has in force)."""
+    try:
+        await obs.next(timeout=seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_int_308_observe_composite_and_creating_object_instance(ets):
+    # Precondition: C.1; /19/0 exists with four Data instances, /19/1 does not.
+    rig = await ets()
+    configuration_c1(rig)
+    # Step 1: Write-Attributes /19/0?pmin=1&pmax=2; pass: 2.04.
+    assert (await rig.server.write_attributes(ENDPOINT, "/19/0", pmin=1, pmax=2)).code \
+        == "2.04"
+    # Step 2: Observe-Composite on /19/0 and /19/1. Pass: 2.05 with an Observe option
+    # and the content of /19/0 only: a path without data yet is no error (the
+    # operation is best effort, as Read-Composite, Core 1.1 section 6.4.3).
+    obs = await rig.server.observe_composite(ENDPOINT, ["/19/0", "/19/1"])
+    assert obs.response.code == "2.05" and obs.response.observe is not None
+    assert obs.response.values == BINARY_0
+    # Step 3: pass: a notification with the same content within pmax.
+    assert (await obs.next(timeout=10)).values == BINARY_0
+    # Step 4: the server creates /19/1. Pass: the next notification (after pmin)
+    # carries both instances -- the new one is under an observed path.
+    await create_binary_1(rig)
+    note = await next_with(obs, {**BINARY_0, **BINARY_1})
+    assert note.observe is not None
+    # And it goes on: the following pmax notification has both too.
+    assert (await obs.next(timeout=10)).values == {**BINARY_0, **BINARY_1}
+    rig.server.cancel_observe(obs)
+
+
+async def test_int_308_an_instance_created_under_an_observed_object(ets):
+    # The same with the object itself observed: /19 (and /3/0/9) observed, no
+    # periods at all (C.1, no attributes) -- the Create alone triggers the
+    # notification, since the object's content changed.
+    rig = await ets()
+    configuration_c1(rig)
+    obs = await rig.server.observe_composite(ENDPOINT, ["/19", "/3/0/9"])
+    assert obs.response.values == {**BINARY_0, (3, 0, 9): 100}
+    await create_binary_1(rig)
+    note = await obs.next(timeout=10)
+    assert note.values == {**BINARY_0, **BINARY_1, (3, 0, 9): 100}
+    rig.server.cancel_observe(obs)
+
+
+async def test_int_309_observe_composite_and_deleting_object_instance(ets):
+    # Precondition: C.1; /19/0 and /19/1 exist.
+    rig = await ets()
+    configuration_c1(rig)
+    await create_binary_1(rig)
+    # Step 1: Write-Attributes /19/0?pmin=1&pmax=2; pass: 2.04.
+    assert (await rig.server.write_attributes(ENDPOINT, "/19/0", pmin=1, pmax=2)).ok
+    # Step 2: Observe-Composite on /19/0 and /19/1; pass: 2.05 with both instances.
+    obs = await rig.server.observe_composite(ENDPOINT, ["/19/0", "/19/1"])
+    assert obs.response.values == {**BINARY_0, **BINARY_1}
+    # Step 3: pass: a notification with both within pmax.
+    assert (await obs.next(timeout=10)).values == {**BINARY_0, **BINARY_1}
+    # Step 4: the server deletes /19/1; pass: 2.02, and the next notification carries
+    # /19/0 alone: the deleted instance is no longer reported, the observation goes on.
+    assert (await rig.server.delete(ENDPOINT, "/19/1")).code == "2.02"
+    note = await next_with(obs, BINARY_0)
+    assert note.code == "2.05" and obs.active
+    assert (await obs.next(timeout=10)).values == BINARY_0
+    (held,) = rig.core.client.observations.items
+    assert held.paths == ((19, 0), (19, 1))  # the path stays observed
+    # Step 5: /19/1 is created again: it is reported again (int-308 in reverse).
+    await create_binary_1(rig)
+    await next_with(obs, {**BINARY_0, **BINARY_1})
+    rig.server.cancel_observe(obs)
+
+
+async def test_int_309_an_observation_whose_only_target_is_deleted_ends_with_4_04(ets):
+    # When nothing observed is left, the observation cannot go on: the client sends
+    # a 4.04 notification without Observe, which ends it (RFC 7641 sections 3.2 and
+    # 4.2), for an Observe and an Observe-Composite alike.
+    rig = await ets()
+    configuration_c1(rig)
+    await create_binary_1(rig)
+    single = await rig.server.observe(ENDPOINT, "/19/1")
+    composite = await rig.server.observe_composite(ENDPOINT, ["/19/1"])
+    assert single.active and composite.active
+    assert single.response.values == composite.response.values == BINARY_1
+    assert (await rig.server.delete(ENDPOINT, "/19/1")).code == "2.02"
+    for obs in (single, composite):
+        note = await obs.next(timeout=10)
+        assert (note.code, note.observe) == ("4.04", None)
+        with pytest.raises(StopAsyncIteration):
+            await obs.next(timeout=10)
+        assert not obs.active
+    await until(lambda: not rig.core.client.observations.items)
+
+
+async def test_int_310_observe_composite_and_modification_of_parameter_values(ets):
+    # Precondition: C.1 (no default periods).
+    rig = await ets()
+    configuration_c1(rig)
+    # Step 1: Observe-Composite on /1/0/1 and /3/0; pass: 2.05 with both.
+    obs = await rig.server.observe_composite(ENDPOINT, ["/1/0/1", "/3/0"])
+    expected = {(1, 0, 1): 86400, **DEVICE_VALUES}
+    assert obs.response.values == expected
+    assert await silent(obs)  # nothing attached, no defaults: no period yet
+    # Step 2: Write-Attributes /3?pmax=2 (the ETS uses 5 s); pass: 2.04, and from
+    # now on the existing observation notifies within pmax, every notification with
+    # every observed value.
+    assert (await rig.server.write_attributes(ENDPOINT, "/3", pmax=2)).code == "2.04"
+    assert (await obs.next(timeout=10)).values == expected
+    assert (await obs.next(timeout=10)).values == expected
+    # Step 3: the server modifies an observed value: Write /1/0/1 = 3600 (which also
+    # brings an Update with the new lifetime). Pass: 2.04 and a notification with the
+    # new value and all the others.
+    assert (await rig.server.write(ENDPOINT, "/1/0/1", 3600, format=CF_TLV)).code == "2.04"
+    await next_with(obs, {**expected, (1, 0, 1): 3600})
+    # Step 4: the device application modifies one: the battery level drops to 87.
+    rig.tree.set((3, 0, 9), 87)
+    rig.client.changed()
+    await next_with(obs, {**expected, (1, 0, 1): 3600, (3, 0, 9): 87})
+    # Step 5: Write-Attributes /3?pmax (unset): no period any more; a value change
+    # is still notified.
+    assert (await rig.server.write_attributes(ENDPOINT, "/3", unset=["pmax"])).ok
+    rig.tree.set((3, 0, 9), 80)
+    rig.client.changed()
+    await next_with(obs, {**expected, (1, 0, 1): 3600, (3, 0, 9): 80})
+    assert await silent(obs)
+    rig.server.cancel_observe(obs)

@@ -197,7 +197,7 @@ async def test_int_220_setting_basic_information_in_json(ets):
     # Steps 3-4: PUT /1/0 with the saved values, GET /1/0; pass: C.3 again.
     restore = (b'{"bn":"/1/0/","e":[{"n":"0","v":1},{"n":"1","v":86400},{"n":"2","v":1},'
                b'{"n":"3","v":10},{"n":"5","v":86400},{"n":"6","bv":false},'
-               b'{"n":"7","sv":"U"}]}')
+               b'{"n":"7","sv":"U"},{"n":"23","bv":false}]}')
     response = await rig.request(aiocoap.PUT, "/1/0", restore, content_format=CF_LWM2M_JSON)
     # SSID /1/0/0 is read-only, so a replace that carries it is refused...
     assert response.code == "4.05"

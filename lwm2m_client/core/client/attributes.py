@@ -147,7 +147,9 @@ def check_consistency(attrs):
         raise BadRequest("epmin must be below epmax")
 
 
-def _check_level(path, parsed, type_of_resource):
+def check_level(path, parsed, type_of_resource):
+    """Raise unless every attribute of ``parsed`` may stand at ``path`` (C1.1 section
+    5.1.1 "Level"; gt/lt/st numeric and edge Boolean resources only)."""
     n = len(path)
     if n == 0 or n > 4:
         # Write-Attributes names an object, instance, resource or resource instance.
@@ -193,7 +195,7 @@ class AttributeStore:
         path = tuple(path)
         if not parsed:
             raise BadRequest("write-attributes without attributes")
-        _check_level(path, parsed, type_of_resource)
+        check_level(path, parsed, type_of_resource)
         key = (ssid, path)
         current = self._entries.get(key)
         merged = dict(current) if current else {}

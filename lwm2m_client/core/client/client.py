@@ -233,18 +233,26 @@ class LwM2MClient:
 
         cf = send_format(self.config)
         records = records_of(self.tree, paths)
+        acl = self.handler.access_control()
         sent = []
         for account in self._accounts:
             reg = account.registration
             if (ssid is not None and account.ssid != ssid) or not reg.is_registered or \
                     reg.version == "1.0" or is_muted(self.tree, account):
                 continue
+            mine = records
+            if acl is not None:
+                # Each server gets only what it may read (Core 1.1 sections 6.4.6, 8).
+                mine = [rec for rec in records if len(rec[0]) < 2 or
+                        acl.allowed(self.tree, account.ssid, rec[0][0], rec[0][1], acl.R)]
+                if not mine:
+                    continue
             if account.asleep:
                 self._wake(account, now_ms)  # the Update goes first, then the Send
             key = self._next_key
             self._next_key += 1
             self._sends[key] = account.ssid
-            self._outbox.append((key, send_message(self.handler, cf, records), account.addr))
+            self._outbox.append((key, send_message(self.handler, cf, mine), account.addr))
             sent.append(account.ssid)
             self._touch(account, now_ms)
         return sent
@@ -367,6 +375,11 @@ class LwM2MClient:
         server's requests are answered (Core 1.1 section 6.3)."""
         account = self._account_at(addr)
         return account is not None and account.registration.is_registered
+
+    def registering_with(self, addr):
+        """True when a Register to the server at ``addr`` waits for its answer."""
+        account = self._account_at(addr)
+        return account is not None and account.registration.state == reg_fsm.ST_REGISTERING
 
     def handle_request(self, msg, addr, now_ms, payload=None):
         """Answer one request from ``addr``: returns the response Message (code, options,

@@ -28,6 +28,10 @@ What only Discover and Write-Attributes need (the link lists, the attribute stor
 the composite operations (:mod:`~lwm2m_client.core.client.composite`) are imported by
 the first such request, and a content format's codec by the first request
 in that format: a meter that is only read loads neither.
+
+Access control (Core 1.1 section 8, :mod:`~lwm2m_client.core.client.access`) applies
+while the tree holds instances of Object 2; only then is its module imported. Without
+them every registered server has every right.
 """
 
 from lwm2m_client.core.coap import message as m
@@ -164,9 +168,16 @@ class DMHandler:
             raise Unauthorized("the Security and OSCORE objects are not for servers")
         if path and self.tree.definition(path[0]) is None:
             raise NotFound("object %d is not supported" % path[0])
+        acl = self.access_control()
+        if acl is not None:
+            # 4.01 before anything looks at the operation: a 4.05 comes after the
+            # access check (Core 1.1 section 8.2). Only registered LwM2M Servers come
+            # here; the Bootstrap-Server, which no ACL binds, would pass ssid None (the
+            # client has no Bootstrap interface yet).
+            acl.authorize(self.tree, ssid, op, path)
         code = msg.code
         if op == "read" or op == "observe":
-            return self._read(op, msg, path, version)
+            return self._read(op, msg, ssid, path, version)
         if op == "discover":
             return self._discover(msg, ssid, path, version)
         if op == "write-attributes":
@@ -174,7 +185,7 @@ class DMHandler:
         if op == "write":
             return self._write(msg, path, payload, code == m.PUT)
         if op == "create":
-            return self._create(msg, path, payload)
+            return self._create(msg, ssid, path, payload, acl)
         if op == "execute":
             return self._execute(msg, path, payload)
         if op == "delete":
@@ -183,8 +194,14 @@ class DMHandler:
                 # section 6.4.4); before, only instances.
                 raise MethodNotAllowed("Delete needs an instance or resource instance")
             self.tree.delete(path)
+            gone = [path]
+            if acl is not None and len(path) == 2:
+                # Its Access Control instances go with it (Core 1.1 section 8.1.2).
+                for ac_iid in acl.forget(self.tree, path[0], path[1]):
+                    gone.append((acl.ACCESS_OBJECT, ac_iid))
             if self._attributes is not None:
-                self._attributes.drop_path(path)
+                for target in gone:
+                    self._attributes.drop_path(target)
             reply = Reply(op, m.DELETED)
             reply.objects_changed = len(path) == 2
             return reply
@@ -192,14 +209,31 @@ class DMHandler:
             # Imported by the first composite request: many servers never send one.
             from lwm2m_client.core.client import composite
             if op == "read-composite":
-                return composite.read_composite(self, msg, path, payload, version)
-            return composite.write_composite(self, msg, path, payload)
+                return composite.read_composite(self, msg, path, payload, version, ssid)
+            return composite.write_composite(self, msg, path, payload, ssid)
         raise MethodNotAllowed("method not supported")
 
-    def _read(self, op, msg, path, version):
+    def access_control(self):
+        """The access control module while the tree has Object 2 instances (AC-Enabled),
+        else None (Core 1.1 section 8): a tree without them never imports it."""
+        tree = self.tree
+        if tree.has((2,)) and tree.instances(2):
+            from lwm2m_client.core.client import access
+            return access
+        return None
+
+    def read_records(self, path, ssid=None):
+        """The records a Read of ``path`` by server ``ssid`` returns: under access control
+        only the instances it may read (4.01 when none); ``ssid`` None reads all."""
+        acl = None if ssid is None else self.access_control()
+        if acl is None:
+            return self.tree.read(path)
+        return acl.read(self.tree, ssid, path)
+
+    def _read(self, op, msg, ssid, path, version):
         if not path:
             raise MethodNotAllowed("Read of the root is not defined")
-        records = self.tree.read(path)
+        records = self.read_records(path, ssid)
         cf = self._response_format(msg, version)
         return Reply(op, m.CONTENT, cf, self._encode(cf, records, path))
 
@@ -239,7 +273,7 @@ class DMHandler:
         self.tree.write(path, items, replace)
         return Reply("write", m.CHANGED)
 
-    def _create(self, msg, path, payload):
+    def _create(self, msg, ssid, path, payload, acl):
         oid = path[0]
         codec = self._request_codec(msg)
         iid = None
@@ -263,7 +297,11 @@ class DMHandler:
             if iid is None:
                 raise InternalServerError("no free instance ID")
             items = self._decode_with(codec, payload, (oid, iid))
+        if acl is not None:
+            acl.reserve(self.tree)
         iid = self.tree.create(oid, iid, items)
+        if acl is not None:
+            acl.created(self.tree, ssid, oid, iid)
         return Reply("create", m.CREATED, location=[str(oid), str(iid)])
 
     def _execute(self, msg, path, payload):
@@ -324,12 +362,14 @@ class DMHandler:
         n = codec.encode_into(self.body_buf, records, base)
         return memoryview(self.body_buf)[:n]
 
-    def notification(self, path, cf):
-        """``(code, body)`` of a notification of ``path`` in ``cf``: 2.05 and the
-        encoded value, or an error code and None when the target cannot be read (a
-        deleted instance ends the observation with 4.04, RFC 7641 section 3.2)."""
+    def notification(self, path, cf, ssid=None):
+        """``(code, body)`` of a notification of ``path`` in ``cf`` for server ``ssid``:
+        2.05 and the encoded value, or an error code and None when the target cannot be
+        read (a deleted instance ends the observation with 4.04, RFC 7641 section 3.2;
+        a server that lost its Read right, with 4.01). ``ssid`` None: no access
+        control."""
         try:
-            return m.CONTENT, self._encode(cf, self.tree.read(path), path)
+            return m.CONTENT, self._encode(cf, self.read_records(path, ssid), path)
         except BufferFull:
             return InternalServerError.code, None
         except LwM2MError as exc:

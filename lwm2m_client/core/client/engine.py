@@ -408,10 +408,11 @@ class ClientCore:
         payload = None
         response = m.Message(code=m.CHANGED)
         if not self.client.serves(addr):
-            # Not from a registered server: ignored (Core 1.1 section 6.3). It may be
-            # one whose request overtook the answer to our Register: a
-            # retransmission gets another look.
-            self.endpoint.ignore(msg, addr, now_ms)
+            # Not from a registered server: ignored (Core 1.1 section 6.3). When our
+            # Register to it is in flight, its request may have overtaken the answer:
+            # a retransmission then gets another look once that answer is in.
+            if self.client.registering_with(addr):
+                self.endpoint.ignore(msg, addr, now_ms)
             return
         try:
             block1 = msg.block1
@@ -433,7 +434,6 @@ class ClientCore:
             payload = self._fetch_body(msg, addr, block2, payload)
         answer = self.client.handle_request(msg, addr, now_ms, payload)
         if answer is None:
-            self.endpoint.ignore(msg, addr, now_ms)
             return
         if block1 is not None:
             answer.block1 = response.block1

@@ -62,6 +62,7 @@ class Observation:
         self.last_con_ms = now_ms  # when a confirmable notification last went out
         self.last_eval_ms = now_ms  # when the reporting conditions were last evaluated
         self.last_bool = None  # the Boolean value last evaluated, for edge
+        self.query = None  # attributes from the Observe's query (Core 1.2 6.4.1)
 
     def __repr__(self):
         target = self.paths if self.composite else self.path
@@ -110,8 +111,23 @@ class Observation:
         self.last_eval_ms = now_ms
         if pmax and pmax >= pmin and now_ms >= self.last_ms + int(pmax * 1000):
             return True  # the maximum period ran out
-        if not (self.changed or sampled) or now_ms < self.last_ms + int(pmin * 1000):
+        if not (self.changed or sampled):
             return False
+        if now_ms < self.last_ms + int(pmin * 1000):
+            # Only an evaluation the maximum evaluation period asked for comes here
+            # before pmin: a condition it finds is notified when pmin ends (Core 1.1
+            # section 5.1.1), so it is remembered as a change.
+            if sampled and self._condition_met(attrs, value, numeric, sampled):
+                self.changed = True
+            return False
+        if self._condition_met(attrs, value, numeric, sampled):
+            return True
+        self.changed = False  # a change too small to tell: wait for the next one
+        return False
+
+    def _condition_met(self, attrs, value, numeric, sampled):
+        """Does ``value`` meet the value conditions against the last notified one
+        (Core 1.1 section 5.1.2)? With none attached any change does."""
         if not numeric or self.last_value is None:
             return True
         gt = attrs.get("gt")
@@ -119,16 +135,12 @@ class Observation:
         st = attrs.get("st")
         last = self.last_value
         if gt is None and lt is None and st is None:
-            if not sampled or value != last:
-                return True
-        elif gt is not None and (last <= gt) != (value <= gt):
+            return not sampled or value != last
+        if gt is not None and (last <= gt) != (value <= gt):
             return True
-        elif lt is not None and (last < lt) != (value < lt):
+        if lt is not None and (last < lt) != (value < lt):
             return True
-        elif st is not None and abs(value - last) >= st:
-            return True
-        self.changed = False  # a change too small to tell: wait for the next one
-        return False
+        return st is not None and abs(value - last) >= st
 
     def confirmable(self, attrs, now_ms):
         """Send the next notification as CON? ``con`` in force (the attribute, else the
@@ -229,6 +241,10 @@ class Reporting:
         self.collect_changes()
         obs = Observation(account.ssid, addr, msg.token, path, reply.cf, now_ms,
                           reply.paths if composite else None)
+        try:
+            obs.query = self._query_attributes(msg, path, composite)
+        except LwM2MError:
+            return m.Message(code=m.BAD_REQUEST)
         if not self.store.add(obs):
             return m.Message(code=m.SERVICE_UNAVAILABLE)
         if not composite:
@@ -236,6 +252,30 @@ class Reporting:
             obs.last_bool = self._bool_value(path)
         response.observe = obs.next_seq()
         return response
+
+    def _query_attributes(self, msg, path, composite):
+        """Notification attributes in the Observe's query (Core 1.2 section 6.4.1):
+        they apply to this observation only, over the attached ones, and are checked as
+        Write-Attributes would check them (4.00 otherwise, nothing set up)."""
+        queries = msg.strings(o.URI_QUERY)
+        if not queries:
+            return None
+        from lwm2m_client.core.client.attributes import (
+            check_consistency,
+            check_level,
+            parse_query,
+        )
+
+        parsed = parse_query(queries)
+        # An Observe-Composite carries what an object instance may carry.
+        at = (0, 0) if composite else path
+        check_level(at, parsed, None if len(at) < 3 else self.client.tree.type_of(at))
+        check_consistency(parsed)
+        query = {}
+        for name in parsed:
+            if parsed[name] is not None:
+                query[name] = parsed[name]
+        return query
 
     def collect_changes(self):
         changes = self.client.tree.drain_changes()
@@ -273,7 +313,10 @@ class Reporting:
                 if tree.has((1, account.server_iid, rid)):
                     defaults[name] = tree.get((1, account.server_iid, rid))
         if not obs.composite:
-            return client.attributes.effective(obs.ssid, obs.path, defaults)
+            attrs = client.attributes.effective(obs.ssid, obs.path, defaults)
+            if obs.query:
+                attrs.update(obs.query)
+            return attrs
         # Observe-Composite: the largest pmin, the smallest pmax of its paths; con at
         # any of them; no value conditions.
         result = {}
@@ -290,6 +333,8 @@ class Reporting:
             hqmax = attrs.get("hqmax")
             if hqmax is not None and ("hqmax" not in result or hqmax < result["hqmax"]):
                 result["hqmax"] = hqmax
+        if obs.query:
+            result.update(obs.query)
         return result
 
     def _numeric_value(self, path):
@@ -333,9 +378,10 @@ class Reporting:
         if obs.composite:
             from lwm2m_client.core.client import composite
             code, body = composite.notification(self.client.handler, obs.paths,
-                                                obs.accept)
+                                                obs.accept, obs.ssid)
         else:
-            code, body = self.client.handler.notification(obs.path, obs.accept)
+            # Under access control a server that lost R gets 4.01, which ends it.
+            code, body = self.client.handler.notification(obs.path, obs.accept, obs.ssid)
         msg = m.Message(m.CON if obs.confirmable(attrs, now_ms) else m.NON, code)
         msg.token = obs.token
         if code == m.CONTENT:

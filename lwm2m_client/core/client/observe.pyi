@@ -21,6 +21,7 @@ class Observation:
     last_con_ms: int
     last_eval_ms: int
     last_bool: bool | None
+    query: dict[str, Any] | None
     def __init__(self, ssid: int, addr: Any, token: bytes, path: Path, accept: int | None,
                  now_ms: int, paths: Sequence[Path] | None = None) -> None: ...
     def next_seq(self) -> int: ...

@@ -145,7 +145,7 @@ def add_server(tree, iid, ssid, lifetime=86400, binding="U", notification_storin
                default_pmin=None, default_pmax=None, disable_timeout=None,
                initial_delay=None, registration_failure_block=None,
                bootstrap_on_failure=None, retry_count=None, retry_timer=None,
-               sequence_delay=None, sequence_retry_count=None):
+               sequence_delay=None, sequence_retry_count=None, mute_send=False):
     """Create ``/1/iid`` for the server ``ssid``; returns the instance ID.
 
     ``lifetime`` 0 means infinite (Object 1 v1.2). ``binding`` is written as given
@@ -155,10 +155,13 @@ def add_server(tree, iid, ssid, lifetime=86400, binding="U", notification_storin
     registration failure block ``/1/x/15``, bootstrap on registration failure
     ``/1/x/16``, communication retry count and timer ``/1/x/17``, ``/1/x/18``, sequence
     delay and sequence retry count ``/1/x/19``, ``/1/x/20``; default pmin/pmax are
-    ``/1/x/2`` and ``/1/x/3``.
+    ``/1/x/2`` and ``/1/x/3``. ``mute_send`` is written to Mute Send ``/1/x/23`` when
+    the Server object defines it (None leaves it absent, which mutes Send).
     """
     check_binding(binding, "add_server")
     values = {0: ssid, 1: lifetime, 6: bool(notification_storing), 7: binding}
+    if mute_send is not None and tree.definition(1).resource(23) is not None:
+        values[23] = bool(mute_send)
     optional = (
         (2, "default_pmin", default_pmin),
         (3, "default_pmax", default_pmax),
