@@ -329,6 +329,8 @@ class LwM2MClient:
         an Update tells it the client is back (Transport 1.1 section 6.5); what was
         kept goes out once it is answered."""
         reg = account.registration
+        if account.reachable and not account.asleep:
+            return  # it hears us: what was kept waits only for room to send it
         if reg.state != reg_fsm.ST_REGISTERED:
             return  # a Register or Update is on its way already, or none can be sent
         for key in self._pending:

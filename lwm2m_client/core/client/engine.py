@@ -212,7 +212,8 @@ class ClientCore:
         self.client = LwM2MClient(config, tree, rng)
         self.client.notifies = True  # notifications go out through the endpoint below
         self.endpoint = messaging.Endpoint(rng, config.tuning,
-                                           dedup_capacity=config.dedup_capacity)
+                                           dedup_capacity=config.dedup_capacity,
+                                           non_capacity=max(8, config.max_observations))
         self._block1 = None  # the Block1Receiver, made by the first Block1 request
         self._block1_buf = None  # max_request_body bytes, with the Block1Receiver
         self._block1_size = 0
@@ -340,6 +341,11 @@ class ClientCore:
         that finds no room fails at once, which may queue the next one: loop. The
         notifications go out first (RFC 7641 section 4.2: as CON or NON messages)."""
         for msg, addr in self.client.notifications_to_send():
+            if msg.mtype == m.CON and self.endpoint.room() <= _RESERVED_EXCHANGES:
+                # The last exchanges are the client's own requests': an Update must
+                # never fail for want of room behind a burst of notifications.
+                self.client.notification_unsent(msg, addr, now_ms)
+                continue
             try:
                 self.endpoint.send(msg, addr, now_ms)
             except messaging.EndpointBusy:
@@ -491,6 +497,10 @@ class ClientCore:
         end = offset + len(chunk)
         self._block1_buf[offset:end] = chunk
         self._block1_size = end
+
+
+# Exchanges kept free of confirmable notifications: a registration request and a Send.
+_RESERVED_EXCHANGES = 2
 
 
 def _blockwise():

@@ -250,9 +250,12 @@ class Delivery:
             if entry is not None:
                 entry.inflight = False
             return
-        account = self.client._account(entry.ssid)
-        if account is not None:
-            self._keep(account, entry, None, now_ms, False)
+        # Kept whatever /1/x/6 says: the server is reachable, the client is only
+        # congested, and the latest value must still reach it (RFC 7641 4.5.2).
+        lost = self.store.put(entry, None)
+        if lost is not None:
+            self.client._emit(ev.NotificationsDropped(entry.ssid, lost[0], lost[1],
+                                                      self.store.dropped))
 
     def flush(self, account, now_ms):
         """Send the oldest kept notification of ``account`` when it can go."""

@@ -236,7 +236,7 @@ class Endpoint:
     """The messaging layer towards one or a few peers, keyed by their address."""
 
     def __init__(self, rng, tuning=None, max_exchanges=8, dedup_capacity=16,
-                 send_capacity=32, known_critical=KNOWN_CRITICAL):
+                 send_capacity=32, known_critical=KNOWN_CRITICAL, non_capacity=None):
         self.rng = rng
         self.tuning = tuning = tuning or Tuning()
         self.max_exchanges = max_exchanges
@@ -248,8 +248,9 @@ class Endpoint:
         self._exchanges = []
         self._con_seen = DedupCache(dedup_capacity, tuning.exchange_lifetime)
         self._non_seen = DedupCache(dedup_capacity, tuning.non_lifetime)
-        # NON messages sent recently, so an RST to one can be matched (RFC 7641 §3.6).
-        self._non_sent = DedupCache(max_exchanges, tuning.non_lifetime)
+        # NON messages sent recently, so an RST to one can be matched (RFC 7641 §3.6):
+        # a client with many observations needs one per observation in a wave.
+        self._non_sent = DedupCache(non_capacity or max_exchanges, tuning.non_lifetime)
         self._out = []
 
     def __repr__(self):
@@ -354,6 +355,10 @@ class Endpoint:
             response.mid = self._next_mid()
             data = self._encode(response)
         self._queue(data, addr)
+
+    def room(self):
+        """How many more exchanges may start now."""
+        return self.max_exchanges - len(self._exchanges)
 
     def ignore(self, request, addr, now_ms):
         """The request was not acted on (the layer above does not serve ``addr`` yet):
