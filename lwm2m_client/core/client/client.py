@@ -36,12 +36,18 @@ from lwm2m_client.core.client.accounts import (
 )
 from lwm2m_client.core.client.dm_handler import DMHandler
 from lwm2m_client.core.client.links import formats_of_version, register_links
-from lwm2m_client.core.client.observe import Reporting
 from lwm2m_client.core.client.setup import server_params
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
 from lwm2m_client.core.content import CF_LINK, link
 from lwm2m_client.core.errors import BufferFull, LwM2MError, UsageError
+
+
+def _observe_option(msg):
+    try:
+        return msg.observe
+    except LwM2MError:
+        return None
 
 
 def _internal_error():
@@ -95,8 +101,7 @@ class LwM2MClient:
         self._events = []
         self.events_dropped = 0
         self.started = False
-        self.reporting = Reporting(self, config.max_observations)
-        self.observations = self.reporting.store
+        self._reporting = None  # made by the first Observe (observe.Reporting)
         self._delivery = None  # made with the first notification (storing.Delivery)
         # Set by a layer that can send notifications (ClientCore); without one an
         # Observe is answered as a Read without the Observe option (RFC 7641 3.2).
@@ -105,6 +110,21 @@ class LwM2MClient:
 
     def __repr__(self):
         return "<LwM2MClient %s accounts=%d>" % (self.config.endpoint, len(self._accounts))
+
+    @property
+    def reporting(self):
+        """Observations and their notifications, made by the first Observe: a meter
+        nobody observes never loads them."""
+        if self._reporting is None:
+            from lwm2m_client.core.client.observe import Reporting
+
+            self._reporting = Reporting(self, self.config.max_observations)
+        return self._reporting
+
+    @property
+    def observations(self):
+        """The ObservationStore."""
+        return self.reporting.store
 
     @property
     def delivery(self):
@@ -275,7 +295,7 @@ class LwM2MClient:
     def get_timer(self):
         """The next deadline: a registration's, or an observation's (which may lie in
         the past when a change is waiting: then handle_timer notifies at once)."""
-        deadline = self.reporting.get_timer()
+        deadline = None if self._reporting is None else self._reporting.get_timer()
         for account in self._accounts:
             t = account.registration.get_timer()
             if t is not None and (deadline is None or t < deadline):
@@ -288,7 +308,8 @@ class LwM2MClient:
     def handle_timer(self, now_ms):
         for account in self._accounts:
             self._apply(account, account.registration.handle_timer(now_ms), now_ms)
-        self.reporting.handle_timer(now_ms)
+        if self._reporting is not None:
+            self._reporting.handle_timer(now_ms)
         for account in self._accounts:
             if self._delivery is not None:
                 self._delivery.flush(account, now_ms)
@@ -355,7 +376,7 @@ class LwM2MClient:
         if self._delivery is not None and \
                 self._delivery.failed(token, addr, now_ms, reset):
             return
-        obs = self.observations.cancel(addr, token)
+        obs = None if self._reporting is None else self.observations.cancel(addr, token)
         if obs is not None and self._delivery is not None:
             self._delivery.observation_gone(obs.ssid, obs.token)
 
@@ -415,7 +436,8 @@ class LwM2MClient:
             if changed and reply.body is not None:
                 # What follows may encode an Update's object list into the body buffer.
                 response.payload = bytes(reply.body)
-            if reply.op == "observe" or reply.op == "read-composite":
+            if reply.op == "observe" or (reply.op == "read-composite" and
+                                         _observe_option(msg) is not None):
                 # Observe and Observe-Composite (a FETCH with Observe).
                 response = self.reporting.observe(account, msg, addr, reply, response,
                                                   now_ms)
@@ -502,7 +524,8 @@ class LwM2MClient:
             if isinstance(item, (ev.Registered, ev.Deregistered)):
                 # Observations do not outlive their registration (Core 1.1 6.4.1),
                 # nor does what was kept for them.
-                self.observations.cancel_server(account.ssid)
+                if self._reporting is not None:
+                    self._reporting.store.cancel_server(account.ssid)
                 if self._delivery is not None:
                     self._delivery.server_gone(account.ssid)
             self._emit(item)
