@@ -131,9 +131,14 @@ class AdapterBase:
         self._changed = asyncio.Event()
         self._resolving: set[asyncio.Task[None]] = set()
 
+    #: How many times faster than the event loop's clock the core's clock runs: every
+    #: timer of the core (CoAP retransmission, lifetime, pmin/pmax, the queue-mode awake
+    #: window) shrinks by it. 1 for real use; tests compress a day into seconds.
+    clock_speed: float = 1.0
+
     def now_ms(self) -> int:
         assert self._loop is not None, "not started"
-        return int(self._loop.time() * 1000)
+        return int(self._loop.time() * 1000 * self.clock_speed)
 
     def _running(self) -> bool:
         raise NotImplementedError
@@ -250,7 +255,8 @@ class AdapterBase:
         self._timer_at = deadline
         if deadline is not None:
             assert self._loop is not None
-            self._timer = self._loop.call_at(deadline / 1000.0, self._on_timer)
+            self._timer = self._loop.call_at(deadline / (1000.0 * self.clock_speed),
+                                             self._on_timer)
 
     async def _all_settled(self) -> None:
         while self.core.deregistering():

@@ -229,8 +229,10 @@ class Delivery:
             entry = self.store.find_inflight(addr, token)
         account = self.client._account(entry.ssid) if entry is not None else None
         if reset or entry is None or account is None:
-            if stored and entry is not None:
-                self.store.remove(entry)
+            if entry is not None:
+                if stored:
+                    self.store.remove(entry)
+                self._lost(entry.ssid, 1)  # refused: the reading did not get through
             return False
         if stored:
             entry.inflight = False
@@ -271,14 +273,25 @@ class Delivery:
         self.client._touch(account, now_ms)
 
     def server_gone(self, ssid):
-        """The observations of ``ssid`` ended (a new Register, a De-register)."""
-        self._inflight = [e for e in self._inflight if e.ssid != ssid]
-        n = self.store.drop(ssid)
-        if n:
-            self.client._emit(ev.NotificationsDropped(ssid, ENDED, n, self.store.dropped))
+        """The observations of ``ssid`` ended (a new Register, a De-register): what
+        was kept for them, and what is on the wire unconfirmed, counts as lost."""
+        self.observation_gone(ssid, None)
 
     def observation_gone(self, ssid, token):
-        n = self.store.drop(ssid, token)
+        keep = []
+        n = 0
+        for entry in self._inflight:
+            if entry.ssid == ssid and (token is None or entry.token == token):
+                n += 1
+            else:
+                keep.append(entry)
+        self._inflight = keep
+        self.store.dropped += n
+        self._lost(ssid, n + self.store.drop(ssid, token), False)
+
+    def _lost(self, ssid, n, count=True):
+        if count:
+            self.store.dropped += n
         if n:
             self.client._emit(ev.NotificationsDropped(ssid, ENDED, n, self.store.dropped))
 
