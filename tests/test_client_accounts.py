@@ -112,10 +112,22 @@ def test_duplicate_short_server_id_is_an_error_at_start(duplicate):
 
 
 def test_no_account_is_an_error_at_start():
-    with pytest.raises(UsageError, match="no LwM2M Server account"):
+    with pytest.raises(UsageError, match="neither an LwM2M Server nor a Bootstrap-Server"):
         core_for(tree_with()).start(0)
-    with pytest.raises(UsageError, match="only a Bootstrap-Server account"):
-        core_for(tree_with(bootstrap=True)).start(0)
+
+
+def test_a_bootstrap_server_account_alone_bootstraps_at_start():
+    # Core 1.1 section 6.1.3: with no LwM2M Server account the client asks its
+    # Bootstrap-Server; the account is listed with Short Server ID 0.
+    core = core_for(tree_with(bootstrap=True))
+    ((ssid, uri, addr),) = core.accounts()
+    assert ssid == 0 and addr is None
+    core.set_address(0, ("10.0.0.7", 5683))
+    core.start(0)  # jitter 0: at once
+    (data, addr), = core.datagrams_to_send()
+    request = decode(data)
+    assert addr == ("10.0.0.7", 5683) and request.code == m.POST
+    assert request.uri_path == "/bs" and "ep=" + core.config.endpoint in request.strings(15)
 
 
 def test_half_account_is_an_error_at_start():

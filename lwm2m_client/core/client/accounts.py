@@ -21,13 +21,14 @@ from lwm2m_client.core.coap import options as o
 from lwm2m_client.core.errors import BadRequest, LwM2MError, UsageError
 
 # Server object resources the client acts on after a successful server operation:
-# Disable and Registration Update Trigger (Object 1).
+# Disable, Registration Update Trigger and Bootstrap-Request Trigger (Object 1).
 DISABLE = 4
 UPDATE_TRIGGER = 8
+BOOTSTRAP_TRIGGER = 9
 
 
 def _accept_execute(path, args):
-    # /1/x/4 and /1/x/8 answer 2.04; the client acts on the answer afterwards.
+    # /1/x/4, /1/x/8 and /1/x/9 answer 2.04; the client acts on the answer afterwards.
     return None
 
 
@@ -52,6 +53,8 @@ def wire_server_object(tree):
     client on the same tree) changes nothing: the tree keeps one of each."""
     tree.on_execute((1, None, DISABLE), _accept_execute)
     tree.on_execute((1, None, UPDATE_TRIGGER), _accept_execute)
+    if tree.definition(1).resource(BOOTSTRAP_TRIGGER) is not None:
+        tree.on_execute((1, None, BOOTSTRAP_TRIGGER), _accept_execute)
     tree.on_write((1,), _check_server_write)
 
 
@@ -132,14 +135,19 @@ def read_accounts(tree):
     return accounts, problems
 
 
-def has_bootstrap_account(tree):
-    """True when ``/0`` holds a Bootstrap-Server account."""
+def bootstrap_security_iid(tree):
+    """The ``/0`` instance of the Bootstrap-Server account, or None."""
     if 0 not in tree.objects():
-        return False
+        return None
     for sec in tree.instances(0):
         if _value(tree, (0, sec, 1), False):
-            return True
-    return False
+            return sec
+    return None
+
+
+def has_bootstrap_account(tree):
+    """True when ``/0`` holds a Bootstrap-Server account."""
+    return bootstrap_security_iid(tree) is not None
 
 
 def usable_accounts(tree):
@@ -148,11 +156,9 @@ def usable_accounts(tree):
     entries, problems = read_accounts(tree)
     if problems:
         raise UsageError("server accounts: " + problems[0])
-    if not entries:
-        if has_bootstrap_account(tree):
-            raise UsageError("server accounts: only a Bootstrap-Server account, "
-                             "and client-initiated bootstrap is not supported")
-        raise UsageError("server accounts: /0 and /1 hold no LwM2M Server account")
+    if not entries and not has_bootstrap_account(tree):
+        raise UsageError("server accounts: /0 and /1 hold neither an LwM2M Server nor "
+                         "a Bootstrap-Server account")
     return entries
 
 

@@ -26,9 +26,11 @@ spec wants (Core 1.1 section 6.2.2, E.2).
 from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.client import registration as reg_fsm
 from lwm2m_client.core.client.accounts import (
+    BOOTSTRAP_TRIGGER,
     DISABLE,
     UPDATE_TRIGGER,
     answer_outputs,
+    bootstrap_security_iid,
     new_account,
     read_accounts,
     usable_accounts,
@@ -103,6 +105,7 @@ class LwM2MClient:
         self.started = False
         self._reporting = None  # made by the first Observe (observe.Reporting)
         self._delivery = None  # made with the first notification (storing.Delivery)
+        self._bs = None  # the Bootstrap-Server account (bootstrapping.BootstrapLink)
         # Set by a layer that can send notifications (ClientCore); without one an
         # Observe is answered as a Read without the Observe option (RFC 7641 3.2).
         self.notifies = False
@@ -177,12 +180,23 @@ class LwM2MClient:
         """
         if not self.started:
             self._sync_accounts(0, True)
-        return [(a.ssid, a.uri, a.addr) for a in self._accounts]
+        out = [(a.ssid, a.uri, a.addr) for a in self._accounts]
+        if self._bs is not None:
+            # Listed with Short Server ID 0, which no LwM2M Server has (Object 0).
+            out.insert(0, (0, self._bs.uri, self._bs.addr))
+        return out
 
     def set_address(self, ssid, addr, now_ms=0):
         """The adapter resolved account ``ssid``'s URI to ``addr`` (opaque to the core;
         compared with the address of incoming requests). Once started, the account
         registers at ``now_ms``."""
+        if ssid == 0:
+            if self._bs is None:
+                self.accounts()
+            if self._bs is None:
+                raise UsageError("no Bootstrap-Server account (Short Server ID 0)")
+            self._bs.set_address(addr, now_ms)
+            return
         account = self._account(ssid)
         if account is None:
             self.accounts()
@@ -206,16 +220,27 @@ class LwM2MClient:
         if self.started:
             raise UsageError("the client is already started")
         self._sync_accounts(now_ms, True)
-        self._register_payload(self._accounts[0], self.config.version, True)
+        self._register_payload(None, self.config.version, True)
         self.started = True
         for account in self._accounts:
             if account.addr is None:
                 self._emit(ev.AddressNeeded(account.ssid, account.uri))
             else:
                 self._apply(account, account.registration.start(now_ms), now_ms)
+        if not self._accounts and self._bs is not None:
+            self._bs.begin(now_ms)  # no LwM2M Server yet: client-initiated bootstrap
+
+    def bootstrap(self, now_ms):
+        """Bootstrap now, as the Bootstrap-Request Trigger /1/x/9 does (Core 1.1
+        section 6.1.3); UsageError when the tree has no Bootstrap-Server account."""
+        if self._bs is None:
+            raise UsageError("no Bootstrap-Server account in /0")
+        self._bs.begin(now_ms)
 
     def stop(self, now_ms):
         """De-register from every server (Core 1.1 section 6.2.3)."""
+        if self._bs is not None:
+            self._bs.stop(now_ms)
         for account in self._accounts:
             self._apply(account, account.registration.stop(now_ms), now_ms)
 
@@ -303,9 +328,15 @@ class LwM2MClient:
             t = self._sleep_at(account)
             if t is not None and (deadline is None or t < deadline):
                 deadline = t
+        if self._bs is not None:
+            t = self._bs.get_timer()
+            if t is not None and (deadline is None or t < deadline):
+                deadline = t
         return deadline
 
     def handle_timer(self, now_ms):
+        if self._bs is not None:
+            self._bs.handle_timer(now_ms)
         for account in self._accounts:
             self._apply(account, account.registration.handle_timer(now_ms), now_ms)
         if self._reporting is not None:
@@ -397,7 +428,9 @@ class LwM2MClient:
         """True when ``addr`` is a server this client is registered with: only such a
         server's requests are answered (Core 1.1 section 6.3)."""
         account = self._account_at(addr)
-        return account is not None and account.registration.is_registered
+        if account is not None and account.registration.is_registered:
+            return True
+        return self._bs is not None and self._bs.serves(addr)
 
     def registering_with(self, addr):
         """True when a Register to the server at ``addr`` waits for its answer."""
@@ -419,6 +452,11 @@ class LwM2MClient:
         answer stands and only the event or follow-up (an Update) is lost."""
         account = self._account_at(addr)
         if account is None or not account.registration.is_registered:
+            if self._bs is not None and self._bs.serves(addr):
+                try:
+                    return self._bs.handle_request(msg, now_ms, payload)
+                except MemoryError:
+                    return _internal_error()
             return None
         self._touch(account, now_ms)
         try:
@@ -473,6 +511,9 @@ class LwM2MClient:
         return out
 
     def response_received(self, key, msg, now_ms):
+        if self._bs is not None and key == self._bs.key:
+            self._bs.response_received(msg, now_ms)
+            return
         if key in self._sends:
             ssid = self._sends.pop(key)
             self._emit(ev.Sent(ssid, msg.code))
@@ -498,6 +539,9 @@ class LwM2MClient:
 
     def request_failed(self, key, now_ms):
         """The request ``key`` got no answer (timeout, Reset, or no room to send it)."""
+        if self._bs is not None and key == self._bs.key:
+            self._bs.request_failed(now_ms)
+            return
         if key in self._sends:
             self._emit(ev.Sent(self._sends.pop(key), None))
             return
@@ -529,6 +573,9 @@ class LwM2MClient:
                 if self._delivery is not None:
                     self._delivery.server_gone(account.ssid)
             self._emit(item)
+            if isinstance(item, ev.RegistrationFailed) and item.bootstrap and \
+                    self._bs is not None:
+                self._bs.begin(now_ms)  # Bootstrap on Registration Failure /1/x/16
             if isinstance(item, (ev.Registered, ev.RegistrationUpdated)):
                 # The server answered: it is reachable, and what was kept may go.
                 account.reachable = True
@@ -566,7 +613,7 @@ class LwM2MClient:
         """The object list as bytes, or None when it does not fit ``max_body`` (a
         UsageError when ``strict``: at start it is the configuration's fault)."""
         formats = None
-        if account.advertise:
+        if account is None or account.advertise:
             formats = formats_of_version(self.config.advertise_formats, version)
         try:
             n = link.encode_links(self._body, register_links(self.tree, version, formats))
@@ -587,7 +634,9 @@ class LwM2MClient:
             return
         if reply.op == "execute" and len(path) == 3 and path[0] == "1":
             target = self._account_of_server_iid(path[1])
-            if target is not None and path[2] == str(DISABLE):
+            if path[2] == str(BOOTSTRAP_TRIGGER) and self._bs is not None:
+                self._bs.begin(now_ms)  # Bootstrap-Request Trigger (Core 1.1 E.2)
+            elif target is not None and path[2] == str(DISABLE):
                 self._apply(target, target.registration.disable(now_ms), now_ms)
             elif target is not None and path[2] == str(UPDATE_TRIGGER):
                 self._apply(target, target.registration.trigger_update(now_ms), now_ms)
@@ -625,6 +674,41 @@ class LwM2MClient:
             if account not in accounts:
                 self._cancel_pending(account)
         self._accounts = accounts
+        self._sync_bootstrap_account()
+
+    def _sync_bootstrap_account(self):
+        """The Bootstrap-Server account follows /0 as the others do."""
+        sec = bootstrap_security_iid(self.tree)
+        if sec is None:
+            self._bs = None
+        elif self._bs is None or self._bs.security_iid != sec:
+            from lwm2m_client.core.client.bootstrapping import BootstrapLink
+
+            self._bs = BootstrapLink(self, sec)
+
+    def _queue_request(self, msg, addr):
+        """Hand out a request of the client's own (the Bootstrap-Request); its key."""
+        key = self._next_key
+        self._next_key += 1
+        self._outbox.append((key, msg, addr))
+        return key
+
+    def _bootstrap_finished(self, now_ms):
+        """After Bootstrap-Finish: the accounts the server left register."""
+        self._sync_accounts(now_ms, False)
+        for account in self._accounts:
+            state = account.registration.state
+            if account.addr is not None and state in (
+                    reg_fsm.ST_IDLE, reg_fsm.ST_FAILED, reg_fsm.ST_DEREGISTERED):
+                self._apply(account, account.registration.start(now_ms), now_ms)
+
+    def _purge_bootstrap_account(self, security_iid, now_ms):
+        """Bootstrap-Server Account Timeout /0/x/12 ran out: forget the account."""
+        try:
+            self.tree.delete_instance(0, security_iid)
+        except (LwM2MError, UsageError):
+            pass
+        self._bs = None
 
     def _cancel_pending(self, account):
         """Forget the registration request in flight for ``account``: its answer no

@@ -280,6 +280,10 @@ class ClientCore:
         self.client.trigger_update(now_ms, ssid)
         self._flush_requests(now_ms)
 
+    def bootstrap(self, now_ms):
+        self.client.bootstrap(now_ms)
+        self._flush_requests(now_ms)
+
     def objects_changed(self, now_ms):
         self.client.objects_changed(now_ms)
         self._flush_requests(now_ms)

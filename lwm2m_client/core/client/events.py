@@ -151,3 +151,41 @@ class NotificationsDropped(Event):
         self.reason = reason
         self.count = count
         self.total = total
+
+
+class BootstrapStarted(Event):
+    """A bootstrap began: the Bootstrap-Request went out (``attempt`` 1, 2, ...), or a
+    Bootstrap-Server began on its own (server-initiated, Core 1.1 section 6.1.4)."""
+
+    fields = ("attempt",)
+
+    def __init__(self, attempt):
+        self.attempt = attempt
+
+
+class BootstrapFinished(Event):
+    """The Bootstrap-Server's Finish was accepted; the client registers with the
+    accounts it was given (Core 1.1 section 6.1.7.7)."""
+
+    fields = ()
+
+
+class BootstrapFailed(Event):
+    """A Bootstrap-Request was refused (``code``) or unanswered (None), or no Finish
+    came in time; the client asks again in ``retry_ms``."""
+
+    fields = ("code", "retry_ms")
+
+    def __init__(self, code, retry_ms):
+        self.code = code
+        self.retry_ms = retry_ms
+
+
+class BootstrapRefused(Event):
+    """A Bootstrap-Finish was answered 4.06: the configuration is inconsistent
+    (``reason``); the client stays in bootstrap."""
+
+    fields = ("reason",)
+
+    def __init__(self, reason):
+        self.reason = reason

@@ -69,3 +69,18 @@ class NotificationsDropped(Event):
     count: int
     total: int
     def __init__(self, ssid: int, reason: str, count: int, total: int) -> None: ...
+
+class BootstrapStarted(Event):
+    attempt: int
+    def __init__(self, attempt: int) -> None: ...
+
+class BootstrapFinished(Event): ...
+
+class BootstrapFailed(Event):
+    code: int | None
+    retry_ms: int
+    def __init__(self, code: int | None, retry_ms: int) -> None: ...
+
+class BootstrapRefused(Event):
+    reason: str
+    def __init__(self, reason: str) -> None: ...
