@@ -14,7 +14,8 @@ One import surface for vendors, test engineers and developers::
 - CPython: OMA XML models (:func:`load_objects`, :func:`shipped_objects`), the asyncio
   adapters (:class:`UdpClient`, :class:`AiocoapClient`, :func:`default_rng`), virtual
   meters (:class:`MeterClient`, :func:`build_meter_tree`) and the embedded
-  :class:`LwM2MServer`.
+  :class:`LwM2MServer` with its :class:`BootstrapServer` (:class:`BootstrapConfig`,
+  :class:`ServerAccount`).
 
 Names are imported on first use, so ``from lwm2m_client import ObjectTree`` does not
 load aiocoap.
@@ -39,6 +40,9 @@ _API = {
     "RegistrationError": "lwm2m_client.meter_client",
     "build_meter_tree": "lwm2m_client.sim.meters",
     "LwM2MServer": "lwm2m_client.server",
+    "BootstrapServer": "lwm2m_client.server",
+    "BootstrapConfig": "lwm2m_client.server",
+    "ServerAccount": "lwm2m_client.server",
 }
 
 

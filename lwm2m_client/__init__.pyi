@@ -32,7 +32,10 @@ from lwm2m_client.meter_client import RegistrationError as RegistrationError
 from lwm2m_client.models import ModelError as ModelError
 from lwm2m_client.models import load_objects as load_objects
 from lwm2m_client.models import shipped_objects as shipped_objects
+from lwm2m_client.server import BootstrapConfig as BootstrapConfig
+from lwm2m_client.server import BootstrapServer as BootstrapServer
 from lwm2m_client.server import LwM2MServer as LwM2MServer
+from lwm2m_client.server import ServerAccount as ServerAccount
 from lwm2m_client.sim.meters import build_meter_tree as build_meter_tree
 
 __version__: str

@@ -53,7 +53,8 @@ def wire_server_object(tree):
     client on the same tree) changes nothing: the tree keeps one of each."""
     tree.on_execute((1, None, DISABLE), _accept_execute)
     tree.on_execute((1, None, UPDATE_TRIGGER), _accept_execute)
-    if tree.definition(1).resource(BOOTSTRAP_TRIGGER) is not None:
+    odef = tree.definition(1) if 1 in tree.objects() else None
+    if odef is not None and odef.resource(BOOTSTRAP_TRIGGER) is not None:
         tree.on_execute((1, None, BOOTSTRAP_TRIGGER), _accept_execute)
     tree.on_write((1,), _check_server_write)
 

@@ -9,6 +9,9 @@ client gets there in one of these ways:
   waits for the server's writes and Finish;
 - server-initiated: the client waits the Client Hold Off Time ``/0/x/11`` for the
   Bootstrap-Server to begin on its own (Core 1.1 section 6.1.4) and asks only then;
+- Bootstrap-Pack (LwM2M 1.2, ``pack``): ``GET /bspack?ep=NAME`` brings the whole
+  configuration in one answer; when that fails, or what it brings is inconsistent, the
+  client makes a Bootstrap-Request at once (Core 1.2 section 6.1.7.7);
 - again later: registration failed and Bootstrap on Registration Failure ``/1/x/16``
   says so, or a server executed Bootstrap-Request Trigger ``/1/x/9``.
 
@@ -25,6 +28,8 @@ leaves the Bootstrap-Server retry to the implementation, Core 1.2 section 6.2.1.
 
 from lwm2m_client.core.client import events as ev
 from lwm2m_client.core.client.registration import POST, RegRequest
+
+GET = 1
 
 # States.
 BS_IDLE = 0
@@ -71,7 +76,7 @@ class Bootstrap:
     """
 
     def __init__(self, endpoint, version="1.1", pct=None, rng=None, wait_ms=247000,
-                 retry_ms=15000, max_retry_ms=3600000, jitter=0.0):
+                 retry_ms=15000, max_retry_ms=3600000, jitter=0.0, pack=False):
         self.endpoint = endpoint
         self.version = version
         self.pct = pct
@@ -80,6 +85,9 @@ class Bootstrap:
         self.retry_ms = retry_ms
         self.max_retry_ms = max_retry_ms
         self.jitter = jitter
+        self.pack = pack and version == "1.2"
+        self.pack_failed = False
+        self.in_pack = False  # the request in flight is a Bootstrap-Pack-Request
         self.state = BS_IDLE
         self.deadline = None
         self.attempt = 0
@@ -123,8 +131,12 @@ class Bootstrap:
         return self.handle(EV_TIMER, now_ms)
 
     def request(self):
-        """The Bootstrap-Request (Core 1.1 section 6.1.3; ``pct`` from 1.1 on)."""
+        """The Bootstrap-Pack-Request while it has not failed, else the
+        Bootstrap-Request (Core 1.1 section 6.1.3; ``pct`` from 1.1 on)."""
         query = ["ep=" + self.endpoint]
+        self.in_pack = self.pack and not self.pack_failed
+        if self.in_pack:
+            return RegRequest(GET, ["bspack"], query, False, self.version)
         if self.pct is not None and self.version != "1.0":
             query.append("pct=%d" % self.pct)
         return RegRequest(POST, ["bs"], query, False, self.version)
@@ -133,6 +145,7 @@ class Bootstrap:
 
     def _begin(self, now_ms):
         self.attempt = 0
+        self.pack_failed = False
         # A random share on top of the hold-off: meters powered up together do not
         # all ask at once.
         delay = self.hold_off_ms + self._random(int(max(self.hold_off_ms, 1000) *
@@ -169,6 +182,13 @@ class Bootstrap:
         self._out.append(ev.BootstrapFinished())
 
     def _failed(self, now_ms):
+        if self.in_pack and self.state == BS_REQUESTING:
+            # No pack, or an unusable one: the Bootstrap-Request, at once.
+            self.in_pack = False
+            self.pack_failed = True
+            self.attempt -= 1
+            self._send_request(now_ms)
+            return
         n = self.attempt if self.attempt > 0 else 1
         wait = self.retry_ms << min(n - 1, 20)
         if wait > self.max_retry_ms:

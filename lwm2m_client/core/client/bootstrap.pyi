@@ -18,6 +18,7 @@ EV_FINISHED: int
 EV_STOP: int
 TRANSITIONS: tuple[tuple[str | None, ...], ...]
 PURGE: str
+GET: int
 
 class Bootstrap:
     endpoint: str
@@ -28,6 +29,9 @@ class Bootstrap:
     retry_ms: int
     max_retry_ms: int
     jitter: float
+    pack: bool
+    pack_failed: bool
+    in_pack: bool
     state: int
     deadline: int | None
     attempt: int
@@ -36,7 +40,8 @@ class Bootstrap:
     last_code: int | None
     def __init__(self, endpoint: str, version: str = "1.1", pct: int | None = None,
                  rng: Rng | None = None, wait_ms: int = 247000, retry_ms: int = 15000,
-                 max_retry_ms: int = 3600000, jitter: float = 0.0) -> None: ...
+                 max_retry_ms: int = 3600000, jitter: float = 0.0,
+                 pack: bool = False) -> None: ...
     @property
     def active(self) -> bool: ...
     # RegRequests, events and PURGE, in order.

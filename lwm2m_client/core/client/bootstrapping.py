@@ -46,7 +46,7 @@ class BootstrapLink:
             pct = CF_SENML_CBOR
         self.machine = bs_fsm.Bootstrap(config.endpoint, config.version, pct, client.rng,
                                          wait_ms=config.tuning.exchange_lifetime,
-                                         jitter=config.jitter)
+                                         jitter=config.jitter, pack=config.bootstrap_pack)
         self.key = None  # the client's key of the Bootstrap-Request in flight
         self.wanted = False  # a bootstrap waits for the address
         self._handler = None
@@ -138,8 +138,32 @@ class BootstrapLink:
 
     def response_received(self, msg, now_ms):
         self.key = None
+        if self.machine.in_pack:
+            self._pack_received(msg, now_ms)
+            return
         event = bs_fsm.EV_SUCCESS if m.code_class(msg.code) == 2 else bs_fsm.EV_ERROR
         self._apply(self.machine.handle(event, now_ms, msg.code), now_ms)
+
+    def _pack_received(self, msg, now_ms):
+        """The answer to a Bootstrap-Pack-Request (Core 1.2 section 6.1.7.7): applied
+        and consistent, it finishes the bootstrap; else the Bootstrap-Request follows."""
+        from lwm2m_client.core.client.bs_interface import apply_pack, check_configuration
+
+        reason = "the Bootstrap-Pack-Request was answered %s" % m.code_name(msg.code)
+        if msg.code == m.CONTENT:
+            try:
+                cf = msg.content_format
+            except LwM2MError:
+                cf = None
+            reason = apply_pack(self.client.tree, cf, msg.payload, self.client.config.formats)
+            if reason is None:
+                reason = check_configuration(self.client.tree)
+        if reason is None:
+            self._apply(self.machine.handle(bs_fsm.EV_FINISHED, now_ms), now_ms)
+            self.client._bootstrap_finished(now_ms)
+            return
+        self.client._emit(ev.BootstrapRefused(reason))
+        self._apply(self.machine.handle(bs_fsm.EV_ERROR, now_ms, msg.code), now_ms)
 
     def request_failed(self, now_ms):
         self.key = None
@@ -165,4 +189,6 @@ class BootstrapLink:
                 msg.uri_path = list(item.uri_path)
                 for q in item.uri_query:
                     msg.add_option(o.URI_QUERY, q)
+                if item.method == bs_fsm.GET:
+                    msg.accept = self.machine.pct  # the pack's format
                 self.key = client._queue_request(msg, self.addr)

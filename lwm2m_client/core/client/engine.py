@@ -74,6 +74,9 @@ class ClientConfig:
     ``awake_ms`` is how long the client listens after the last message to or from a
     server before it sleeps (default MAX_TRANSMIT_WAIT, Transport 1.1 section 6.5).
 
+    ``bootstrap_pack`` (LwM2M 1.2) bootstraps with a Bootstrap-Pack-Request first
+    (``GET /bspack``), and with the Bootstrap-Request when that fails.
+
     ``formats`` are the content formats the client speaks for values (default: every
     one the core has, :data:`~lwm2m_client.core.content.formats.ALL`; the CoRE Link
     Format of Register and Discover is always spoken). TLV and LwM2M JSON bring their
@@ -93,7 +96,7 @@ class ClientConfig:
                  jitter=0.1, max_events=64, formats=None, fetch_size=None,
                  dedup_capacity=16, max_request_body=None, max_observations=8,
                  store_capacity=16, store_bytes=4096, store_policy="drop-oldest",
-                 awake_ms=None):
+                 awake_ms=None, bootstrap_pack=False):
         if version not in ("1.0", "1.1", "1.2"):
             raise UsageError("LwM2M version must be 1.0, 1.1 or 1.2, not %r" % (version,))
         if not endpoint or type(endpoint) is not str:
@@ -164,6 +167,7 @@ class ClientConfig:
         self.store_bytes = store_bytes
         self.store_policy = store_policy
         self.awake_ms = awake_ms
+        self.bootstrap_pack = bool(bootstrap_pack)
 
     def __repr__(self):
         return "<ClientConfig %s lwm2m=%s>" % (self.endpoint, self.version)

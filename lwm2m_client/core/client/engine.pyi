@@ -27,6 +27,7 @@ class ClientConfig:
     store_bytes: int
     store_policy: str
     awake_ms: int
+    bootstrap_pack: bool
     szx: int
     def __init__(self, endpoint: str, version: str = "1.1", message_size: int | None = None,
                  block_size: int = 512, max_body: int = 8192, tuning: Tuning | None = None,
@@ -37,7 +38,7 @@ class ClientConfig:
                  max_request_body: int | None = None,
                  max_observations: int = 8, store_capacity: int = 16,
                  store_bytes: int = 4096, store_policy: str = "drop-oldest",
-                 awake_ms: int | None = None) -> None: ...
+                 awake_ms: int | None = None, bootstrap_pack: bool = False) -> None: ...
 
 class ClientCore:
     config: ClientConfig
