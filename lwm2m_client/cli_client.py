@@ -105,8 +105,13 @@ def add_client_parser(sub: argparse._SubParsersAction[Any]) -> None:
         description="Run one virtual meter against any LwM2M server until Ctrl-C (or "
                     "--duration), then de-register. Every registration step and every "
                     "operation the server performs is logged on one line.")
-    p.add_argument("--server", required=True, type=_server_uri, metavar="URI",
+    p.add_argument("--server", type=_server_uri, metavar="URI",
                    help="the LwM2M server, coap://HOST[:PORT] (port 5683 by default)")
+    p.add_argument("--bootstrap", type=_server_uri, metavar="URI",
+                   help="a Bootstrap-Server, coap://HOST[:PORT]: without --server the "
+                        "meter starts with this account alone and is given its LwM2M "
+                        "Server by bootstrap; with --server it falls back to bootstrap "
+                        "when the registration fails for good")
     p.add_argument("--endpoint", required=True, metavar="NAME",
                    help="the endpoint client name to register with")
     p.add_argument("--meter", choices=KINDS, default="electricity",
@@ -148,6 +153,8 @@ def add_client_parser(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_client(args: argparse.Namespace) -> int:
+    if args.server is None and args.bootstrap is None:
+        raise ConfigError("--server or --bootstrap is needed")
     preferred = None if args.format is None else FORMATS[args.format]
     if preferred is not None and args.lwm2m < FORMAT_SINCE[preferred]:
         raise ConfigError(f"--format {args.format} needs --lwm2m {FORMAT_SINCE[preferred]} "
@@ -155,7 +162,8 @@ def cmd_client(args: argparse.Namespace) -> int:
     client = MeterClient(args.server, args.endpoint, args.meter, lifetime=args.lifetime,
                          binding=args.binding, version=args.lwm2m, preferred_format=preferred,
                          advertise_formats=args.advertise_formats, objects=args.objects,
-                         adapter=args.adapter, speed=args.speed)
+                         adapter=args.adapter, speed=args.speed,
+                         bootstrap_uri=args.bootstrap)
     for oid, iid in client.extra_instances.items():
         log.info("%s: object %d offered %s", args.endpoint, oid,
                  "without instances" if iid is None else f"with instance /{oid}/{iid}")

@@ -36,7 +36,15 @@ from lwm2m_client.core.dm.path import parse_path
 from lwm2m_client.core.errors import code_str
 from lwm2m_client.meter_client import MeterClient
 from lwm2m_client.models import shipped_objects
-from lwm2m_client.server import LwM2MServer, LwM2MServerError, Registration, Response
+from lwm2m_client.server import (
+    BootstrapConfig,
+    BootstrapServer,
+    LwM2MServer,
+    LwM2MServerError,
+    Registration,
+    Response,
+    ServerAccount,
+)
 
 FORMAT_NAMES = {CF_TLV: "TLV", CF_SENML_CBOR: "SenML CBOR", CF_SENML_JSON: "SenML JSON",
                 CF_LWM2M_CBOR: "LwM2M CBOR", CF_TEXT: "plain text", CF_LINK: "link format"}
@@ -382,15 +390,34 @@ async def run_demo(meters: int = 3, out: Callable[[str], None] = print) -> int:
     """Run the demo with ``meters`` virtual meters; returns the exit code."""
     started = time.monotonic()
     objects = shipped_objects()
-    async with LwM2MServer(objects=objects) as server:
-        out(f"LwM2M server (aiocoap) on {server.uri}; {meters} virtual meters, LwM2M {VERSION}")
+    # Meters leave the factory with a Bootstrap-Server account only (Core 1.1 section
+    # 6.1.3): the Bootstrap-Server gives each its LwM2M Server account.
+    async with LwM2MServer(objects=objects) as server, BootstrapServer() as bs:
+        # Delete /0 (not /, which would take the meter's own objects along, Core 1.1
+        # section 6.1.7.6), then the account.
+        # Mute Send /1/x/23 false: absent, it would mute Send (Object 1).
+        onboarding = BootstrapConfig(servers=[ServerAccount(server.uri, 1, lifetime=LIFETIME,
+                                                            server_resources={23: False})],
+                                     delete="/0")
+        bs.set_default(onboarding)
+        out(f"LwM2M server (aiocoap) on {server.uri}, Bootstrap-Server on {bs.uri}; "
+            f"{meters} virtual meters, LwM2M {VERSION}")
         out("")
-        clients = [MeterClient(server.uri, f"demo-{KIND_CYCLE[i % 4]}-{i + 1}",
-                               KIND_CYCLE[i % 4], version=VERSION, lifetime=LIFETIME, seed=i)
+        clients = [MeterClient(None, f"demo-{KIND_CYCLE[i % 4]}-{i + 1}",
+                               KIND_CYCLE[i % 4], version=VERSION, lifetime=LIFETIME, seed=i,
+                               bootstrap_uri=bs.uri)
                    for i in range(meters)]
         try:
             for client in clients:
                 await client.start()
+            onboarded = []
+            for client in clients:
+                outcome = await bs.wait_finished(client.endpoint)
+                onboarded.append(("bootstrapped", client.endpoint,
+                                  f"{len(bs.requests(client.endpoint))} bootstrap messages",
+                                  f"Finish {outcome.code}", f"-> LwM2M server {server.uri}"))
+            _table(onboarded, "", out)
+            out("")
             rows = []
             for client in clients:
                 reg = await server.wait_registered(client.endpoint)

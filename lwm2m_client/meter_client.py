@@ -155,16 +155,29 @@ class MeterClient:
     second); ``clock`` replaces that clock altogether (a
     :class:`~lwm2m_client.sim.clock.ManualClock` a test steps, or one clock shared by a
     fleet), and ``speed`` then does not apply. ``on_event`` receives every client event.
+    ``bootstrap_uri`` gives the meter a Bootstrap-Server account; with ``server_uri``
+    None it starts with that account alone and is onboarded by the Bootstrap-Server
+    (LwM2M Core 1.1 section 6.1), which names its LwM2M Server.
     """
 
-    def __init__(self, server_uri: str, endpoint: str, kind: str = "electricity", *,
+    def __init__(self, server_uri: Optional[str], endpoint: str, kind: str = "electricity", *,
                  lifetime: int = 300, binding: str = "U", version: str = "1.1",
                  preferred_format: Optional[int] = None, advertise_formats: bool = False,
                  objects: Sequence[int] = (), adapter: str = "udp", seed: Optional[int] = None,
                  speed: float = 1.0, clock: Optional[Clock] = None,
-                 on_event: Optional[Callable[[Any], None]] = None) -> None:
+                 on_event: Optional[Callable[[Any], None]] = None,
+                 bootstrap_uri: Optional[str] = None) -> None:
+        if server_uri is None and bootstrap_uri is None:
+            raise ConfigError("a meter needs an LwM2M Server or a Bootstrap-Server URI")
+        # The account the meter starts with: its LwM2M Server (Short Server ID 1), else
+        # its Bootstrap-Server (0), which gives it the LwM2M Server.
+        self._first_ssid = 1 if server_uri is not None else 0
+        first_uri = server_uri if server_uri is not None else bootstrap_uri
+        assert first_uri is not None
         try:
-            _, self.host, self.port = parse_server_uri(server_uri)
+            _, self.host, self.port = parse_server_uri(first_uri)
+            if bootstrap_uri is not None:
+                parse_server_uri(bootstrap_uri)
         except ServerUriError as exc:
             raise ConfigError(str(exc)) from None
         _check_choice("meter kind", kind, KINDS)
@@ -182,7 +195,8 @@ class MeterClient:
         if version < since:
             raise ConfigError(f"content format {preferred_format} needs LwM2M {since} or "
                               f"later, not {version}")
-        self.server_uri = server_uri
+        self.server_uri = first_uri
+        self.bootstrap_uri = bootstrap_uri
         self.endpoint = endpoint
         self.kind = kind
         self.adapter_name = adapter
@@ -206,7 +220,8 @@ class MeterClient:
                                                      lifetime=lifetime, binding=binding,
                                                      clock=self.clock,
                                                      reboot=self._reboot_executed,
-                                                     factory_reset=self._factory_reset_executed)
+                                                     factory_reset=self._factory_reset_executed,
+                                                     bootstrap_uri=bootstrap_uri)
         except (LwM2MError, UsageError) as exc:  # the binding, found bad by add_server
             raise ConfigError(str(exc)) from None
         defs = shipped_objects()
@@ -243,7 +258,7 @@ class MeterClient:
             self.server_addr = await resolve(self.host, self.port)
         except ServerUriError as exc:
             raise ConfigError(f"server {self.server_uri}: {exc}") from None
-        self.core.set_address(1, self.server_addr)
+        self.core.set_address(self._first_ssid, self.server_addr)
         # Listen on every interface of the server's address family: a remote server must
         # be reachable, and replies then come from the address the server was given.
         local = ("::" if ":" in self.server_addr[0] else "0.0.0.0", 0)
@@ -378,7 +393,7 @@ class MeterClient:
         self.core = layer(self.config, self.tree, self._rng)
         if old is None or self.server_addr is None:
             return  # not started: start() opens the first session with this core
-        self.core.set_address(1, self.server_addr)
+        self.core.set_address(self._first_ssid, self.server_addr)
         local = ("::" if ":" in self.server_addr[0] else "0.0.0.0", 0)
         adapter = _adapter_class(self.adapter_name)(self.core, local_addr=local,
                                                     on_event=self._event)
@@ -395,7 +410,8 @@ class MeterClient:
         elif isinstance(event, ev.Deregistered):
             self._registered.clear()
         elif isinstance(event, ev.RegistrationFailed):
-            self._failed = event
+            if not (event.bootstrap and self.bootstrap_uri is not None):
+                self._failed = event  # else the Bootstrap-Server is asked (/1/x/16)
         self._changed.set()
         if self.on_event is not None:
             self.on_event(event)

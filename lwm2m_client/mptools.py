@@ -4,7 +4,8 @@ CPython only. The device side is three installable parts, so a vendor takes only
 meter needs:
 
 - ``core``: ``lwm2m_client/__init__.py`` and the sans-IO core ``lwm2m_client/core/``;
-- ``mp``: the MicroPython adapter ``lwm2m_client/mp/`` (sockets, clock, loop);
+- ``mp``: the MicroPython adapter ``lwm2m_client/mp/`` (sockets, clock, loop) and the
+  crash-safe storage ``lwm2m_client/persist.py`` (files: not in the sans-IO core);
 - ``models``: compiled object models for the example meter
   (``lwm2m_client/mp/meter_models.py``, made by ``lwm2m-meter models compile``).
 
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "lwm2m_client"
 MODELS_MODULE = "lwm2m_client/mp/meter_models.py"
+PERSIST_MODULE = "lwm2m_client/persist.py"
 PARTS = ("core", "mp", "models")
 VERSION = "0.1.0"
 # mpy-cross built by .ci/setup.sh from the MicroPython source of the unix builds the tests
@@ -48,7 +50,8 @@ def part_files(part: str) -> list[str]:
     if part == "core":
         return ["lwm2m_client/__init__.py"] + _python_files(PACKAGE / "core")
     if part == "mp":
-        return [f for f in _python_files(PACKAGE / "mp") if f != MODELS_MODULE]
+        return sorted([f for f in _python_files(PACKAGE / "mp") if f != MODELS_MODULE]
+                      + [PERSIST_MODULE])
     if part == "models":
         return [MODELS_MODULE]
     raise PackagingError(f"unknown part {part!r} (one of {', '.join(PARTS)})")

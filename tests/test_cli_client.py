@@ -230,3 +230,38 @@ def test_meter_client_rejects_bad_settings(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ConfigError, match=message):
         MeterClient(**args)
+
+
+def test_client_command_onboards_through_a_bootstrap_server(tmp_path):
+    # lwm2m-meter client --bootstrap: a meter with only a Bootstrap-Server account is
+    # given its LwM2M Server by the embedded Bootstrap-Server and registers there.
+    import asyncio
+    import sys
+
+    from lwm2m_client.server import BootstrapConfig, BootstrapServer, LwM2MServer, ServerAccount
+
+    async def run() -> tuple[int, str]:
+        async with LwM2MServer() as server, BootstrapServer(default=BootstrapConfig(
+                servers=[ServerAccount(server.uri, 1, lifetime=60)])) as bs:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "lwm2m_client", "client", "--bootstrap", bs.uri,
+                "--endpoint", "cli-bs", "--duration", "3",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            reg = await server.wait_registered("cli-bs", 20)
+            assert reg.lifetime == 60
+            out, _ = await asyncio.wait_for(proc.communicate(), 30)
+            return proc.returncode or 0, out.decode()
+
+    code, out = asyncio.run(run())
+    assert code == 0, out
+    assert "BootstrapFinished" in out or "bootstrap" in out.lower(), out
+
+
+def test_client_command_needs_a_server_or_a_bootstrap_server():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "lwm2m_client", "client", "--endpoint",
+                             "x"], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "--server or --bootstrap" in result.stderr and "Traceback" not in result.stderr

@@ -90,16 +90,18 @@ def serial_for(kind: str, endpoint: str) -> str:
     return f"{meter_class(kind).model}-{zlib.crc32(endpoint.encode('utf-8')):08X}"
 
 
-def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
+def build_meter_tree(kind: str, endpoint: str, server_uri: str | None, seed: int = 0,
                      lifetime: int = 300, binding: str = "U", start_s: float | None = None,
                      psk_identity: str | None = None, psk_key: bytes | None = None,
                      reboot: Callable[[], None] | None = None,
                      factory_reset: Callable[[], None] | None = None,
-                     clock: Clock | None = None,
+                     clock: Clock | None = None, bootstrap_uri: str | None = None,
                      ) -> tuple[ObjectTree, Meter]:
     """A whole virtual device: Security and Server accounts for SSID 1 (PSK when
     ``psk_key`` is given, its identity defaulting to the endpoint; NoSec otherwise),
     Device, Connectivity Monitoring and the meter instance; the change log is empty.
+    ``bootstrap_uri`` adds a Bootstrap-Server account; ``server_uri`` None leaves the
+    LwM2M Server account to the Bootstrap-Server (a meter fresh from the factory).
 
     Reboot ``/3/0/4`` and Factory Reset ``/3/0/5`` are always wired (both are Mandatory
     in Object 3). ``reboot`` and ``factory_reset`` are the owner's callables without
@@ -122,13 +124,19 @@ def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
     """
     cls = meter_class(kind)
     defs = shipped_objects()
-    tree = ObjectTree([defs[oid] for oid in (0, 1, 3, 4, cls.oid)])
-    if psk_key is not None:
-        setup.add_security(tree, 0, server_uri, ssid=1, mode=setup.SEC_PSK,
-                           identity=psk_identity or endpoint, secret_key=psk_key)
-    else:
-        setup.add_security(tree, 0, server_uri, ssid=1)
-    server_iid = setup.add_server(tree, 0, 1, lifetime=lifetime, binding=binding)
+    # Access Control only where a Bootstrap-Server may provision it.
+    base = (0, 1, 2, 3, 4) if bootstrap_uri is not None else (0, 1, 3, 4)
+    tree = ObjectTree([defs[oid] for oid in base + (cls.oid,)])
+    server_iid = None
+    if server_uri is not None:
+        if psk_key is not None:
+            setup.add_security(tree, 0, server_uri, ssid=1, mode=setup.SEC_PSK,
+                               identity=psk_identity or endpoint, secret_key=psk_key)
+        else:
+            setup.add_security(tree, 0, server_uri, ssid=1)
+        server_iid = setup.add_server(tree, 0, 1, lifetime=lifetime, binding=binding)
+    if bootstrap_uri is not None:
+        setup.add_security(tree, None, bootstrap_uri, bootstrap=True)
     serial = serial_for(kind, endpoint)
     # The profiles read time as UTC (sim.profiles): the device says so.
     device_values: dict[int, Any] = {14: UTC_OFFSET, 15: TIMEZONE}
@@ -158,7 +166,8 @@ def build_meter_tree(kind: str, endpoint: str, server_uri: str, seed: int = 0,
         link_quality=rng.randint(0, 100), apn="meters.iot", cell_id=rng.randint(1, 0xFFFFFFF),
         mnc=1, mcc=1)
     meter = cls(tree, seed=seed, start_s=start_s, serial=serial, clock=clock)
-    meter.settings.capture(configuration_paths(tree, 1, server_iid))
+    if server_iid is not None:
+        meter.settings.capture(configuration_paths(tree, 1, server_iid))
     meter.settings.capture(configuration_paths(tree, 3, 0, exclude=(CURRENT_TIME[2],)))
     meter.device_clock = DeviceClock(tree, meter.clock)
     tree.drain_changes()

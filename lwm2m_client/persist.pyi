@@ -1,0 +1,53 @@
+# Types of lwm2m_client.persist, which carries no annotations (it runs on MicroPython).
+from typing import Any, Callable, Sequence
+
+from lwm2m_client.core._typing import ReadableBuffer
+
+MAGIC: bytes
+VERSION: int
+HEADER: int
+TRAILER: int
+OVERHEAD: int
+DEFAULT_MAX_BYTES: int
+MAX_NAME: int
+MAX_CORRUPT_LIST: int
+NAME_CHARS: str
+
+class PersistError(ValueError): ...
+
+def crc32_py(data: ReadableBuffer, crc: int = ...) -> int: ...
+def crc32(data: ReadableBuffer, crc: int = ...) -> int: ...
+def check_name(name: str) -> None: ...
+def encode_record(seq: int, data: ReadableBuffer) -> tuple[bytes, bytes]: ...
+# (seq, payload) of a valid record, else what is wrong with it.
+def decode_record(data: ReadableBuffer) -> tuple[int, bytes] | str: ...
+
+# on_corrupt(name, message): a damaged file was found by a load.
+CorruptCallback = Callable[[str, str], object]
+
+class Storage:
+    max_bytes: int
+    corrupt: Sequence[str]
+    corrupt_count: int
+    def load(self, name: str) -> bytes | None: ...
+    def save(self, name: str, data: ReadableBuffer) -> None: ...
+    def delete(self, name: str) -> None: ...
+    def names(self) -> list[str]: ...
+    # Plain data: None, bool, int, float, str, bytes, list, tuple, dict (int/str keys).
+    def load_value(self, name: str, default: Any = ...) -> Any: ...
+    def save_value(self, name: str, value: Any) -> None: ...
+
+class MemoryStorage(Storage):
+    records: dict[str, bytes]
+    def __init__(self, max_bytes: int = ...) -> None: ...
+
+class _SlotFiles(Storage):
+    folder: str
+    corrupt: list[str]
+    on_corrupt: CorruptCallback | None
+    step_hook: Callable[[str], object] | None
+    def __init__(self, folder: str, max_bytes: int = ...,
+                 on_corrupt: CorruptCallback | None = ..., create: bool = ...) -> None: ...
+
+class FileStorage(_SlotFiles): ...
+class SlotStorage(_SlotFiles): ...
