@@ -53,6 +53,7 @@ import aiocoap.resource
 from lwm2m_client.core.content import CF_LINK, CF_LWM2M_CBOR, CF_SENML_CBOR, CF_SENML_JSON
 from lwm2m_client.core.dm.model import ObjectDef
 from lwm2m_client.core.dm.path import path_str
+from lwm2m_client.server.base import ContextServer
 from lwm2m_client.server.bootstrap_config import (
     WRITE_FORMATS,
     BootstrapConfig,
@@ -159,7 +160,7 @@ class _Site(aiocoap.resource.Resource):  # type: ignore[misc]  # aiocoap has no 
         return self._server._handle(request)
 
 
-class BootstrapServer:
+class BootstrapServer(ContextServer):
     """A Bootstrap-Server on the loopback interface for demos and client tests.
 
     ``configs`` maps endpoint names to configurations; ``default`` serves any other
@@ -167,6 +168,8 @@ class BootstrapServer:
     payloads (default: the shipped object models). ``request_timeout`` bounds the wait for
     each answer of the sequence. ``credential_store`` keeps the PSK keys handed out.
     """
+
+    _name = "bootstrap server"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
                  configs: Optional[Mapping[str, BootstrapConfig]] = None,
@@ -265,30 +268,6 @@ class BootstrapServer:
         if self._context is not None:
             await self._context.shutdown()
             self._context = None
-
-    async def __aenter__(self) -> BootstrapServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("bootstrap server not started")
-        return self._port
-
-    @property
-    def uri(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"coap://{host}:{self.port}"
-
-    @property
-    def context(self) -> aiocoap.Context:
-        if self._context is None:
-            raise RuntimeError("bootstrap server not started")
-        return self._context
 
     # -- log, outcomes, waiting --------------------------------------------------------
 

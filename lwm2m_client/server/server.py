@@ -24,6 +24,7 @@ import aiocoap.resource
 
 from lwm2m_client.core.content import CF_LINK, CF_LWM2M_CBOR, CF_SENML_CBOR, CF_SENML_JSON
 from lwm2m_client.core.dm.model import ObjectDef
+from lwm2m_client.server.base import ContextServer
 from lwm2m_client.server.codec import Codec, CodecError
 from lwm2m_client.server.observe import Observation
 from lwm2m_client.server.operations import Operations
@@ -80,7 +81,7 @@ class _Site(aiocoap.resource.Resource):  # type: ignore[misc]  # aiocoap has no 
         return await self._server._handle(request)
 
 
-class LwM2MServer(Operations):
+class LwM2MServer(ContextServer, Operations):
     """A small LwM2M server on the loopback interface for demos and client tests.
 
     ``objects`` maps oid -> ObjectDef for typing TLV and plain-text payloads (default: the
@@ -187,30 +188,6 @@ class LwM2MServer(Operations):
         if self._context is not None:
             await self._context.shutdown()
             self._context = None
-
-    async def __aenter__(self) -> LwM2MServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("server not started")
-        return self._port
-
-    @property
-    def uri(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"coap://{host}:{self.port}"
-
-    @property
-    def context(self) -> aiocoap.Context:
-        if self._context is None:
-            raise RuntimeError("server not started")
-        return self._context
 
     # -- registrations and events ------------------------------------------------------
 

@@ -60,8 +60,8 @@ _NEEDS = {"read": R, "observe": R, "write-attributes": R, "write": W, "execute":
           "delete": D}
 
 
-def _value(tree, path):
-    # The stored value, or None (absent, or a read hook that fails).
+def value_at(tree, path):
+    """The value at ``path``, or None (absent, or a read hook that fails)."""
     if not tree.has(path):
         return None
     try:
@@ -70,8 +70,9 @@ def _value(tree, path):
         return None
 
 
-def _int(tree, path):
-    value = _value(tree, path)
+def int_at(tree, path):
+    """The int at ``path``, or None."""
+    value = value_at(tree, path)
     return value if type(value) is int else None
 
 
@@ -81,12 +82,12 @@ def table(tree):
     instance with the lowest ID."""
     out = {}
     for x in tree.instances(ACCESS_OBJECT):
-        oid = _int(tree, (ACCESS_OBJECT, x, 0))
-        iid = _int(tree, (ACCESS_OBJECT, x, 1))
+        oid = int_at(tree, (ACCESS_OBJECT, x, 0))
+        iid = int_at(tree, (ACCESS_OBJECT, x, 1))
         if oid is None or iid is None or (oid, iid) in out:
             continue
-        acl = _value(tree, (ACCESS_OBJECT, x, 2))
-        out[(oid, iid)] = (_int(tree, (ACCESS_OBJECT, x, 3)),
+        acl = value_at(tree, (ACCESS_OBJECT, x, 2))
+        out[(oid, iid)] = (int_at(tree, (ACCESS_OBJECT, x, 3)),
                            acl if type(acl) is dict else {})
     return out
 
@@ -111,7 +112,7 @@ def rights(tree, ssid, oid, iid, tab=None):
 
 
 def _owner_of(tree, ac_iid):
-    return _int(tree, (ACCESS_OBJECT, ac_iid, 3))
+    return int_at(tree, (ACCESS_OBJECT, ac_iid, 3))
 
 
 def allowed(tree, ssid, oid, iid, need, tab=None):
@@ -248,8 +249,8 @@ def forget(tree, oid, iid, keep=None):
     deleted it; returns their IDs."""
     gone = []
     for x in tree.instances(ACCESS_OBJECT):
-        if x != keep and _int(tree, (ACCESS_OBJECT, x, 0)) == oid and \
-                _int(tree, (ACCESS_OBJECT, x, 1)) == iid:
+        if x != keep and int_at(tree, (ACCESS_OBJECT, x, 0)) == oid and \
+                int_at(tree, (ACCESS_OBJECT, x, 1)) == iid:
             tree.delete_instance(ACCESS_OBJECT, x)
             gone.append(x)
     return gone

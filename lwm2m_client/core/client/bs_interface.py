@@ -40,6 +40,7 @@ have is 4.04.
 """
 
 from lwm2m_client.core.client import accounts
+from lwm2m_client.core.client.access import int_at, value_at
 from lwm2m_client.core.client.dm_handler import DMHandler, Reply
 from lwm2m_client.core.coap import message as m
 from lwm2m_client.core.coap import options as o
@@ -56,7 +57,6 @@ from lwm2m_client.core.errors import (
     LwM2MError,
     MethodNotAllowed,
     Unauthorized,
-    UsageError,
     code_str,
 )
 
@@ -92,21 +92,6 @@ _VALID = {
     "bs-discover": (0x80, 0x84),
     "bs-delete": (0x80,),
 }
-
-
-def _value(tree, path):
-    # The stored value, or None (absent, or a read hook that fails).
-    if not tree.has(path):
-        return None
-    try:
-        return tree.get(path)
-    except (LwM2MError, UsageError):
-        return None
-
-
-def _int(tree, path):
-    value = _value(tree, path)
-    return value if type(value) is int else None
 
 
 class BootstrapHandler:
@@ -254,15 +239,15 @@ def bootstrap_links(tree, path, version):
             links.append(((oid,), ver))
         for iid in iids:
             params = []
-            if oid == SECURITY and not _value(tree, (SECURITY, iid, 1)):
-                ssid = _int(tree, (SECURITY, iid, 10))
+            if oid == SECURITY and not value_at(tree, (SECURITY, iid, 1)):
+                ssid = int_at(tree, (SECURITY, iid, 10))
                 if ssid is not None:
                     params.append(("ssid", ssid))
-                uri = _value(tree, (SECURITY, iid, 0))
+                uri = value_at(tree, (SECURITY, iid, 0))
                 if type(uri) is str and uri:
                     params.append(("uri", uri))
             elif oid == SERVER:
-                ssid = _int(tree, (SERVER, iid, 0))
+                ssid = int_at(tree, (SERVER, iid, 0))
                 if ssid is not None:
                     params.append(("ssid", ssid))
             elif oid == OSCORE and iid in oscore:
@@ -277,10 +262,10 @@ def _oscore_ssids(tree):
     if SECURITY not in tree.objects():
         return out
     for sec in tree.instances(SECURITY):
-        link = _value(tree, (SECURITY, sec, 17))
-        ssid = _int(tree, (SECURITY, sec, 10))
+        link = value_at(tree, (SECURITY, sec, 17))
+        ssid = int_at(tree, (SECURITY, sec, 10))
         if isinstance(link, Objlnk) and link.oid == OSCORE and ssid is not None and \
-                not _value(tree, (SECURITY, sec, 1)):
+                not value_at(tree, (SECURITY, sec, 1)):
             out[link.iid] = ssid
     return out
 
@@ -301,9 +286,9 @@ def kept_instances(tree):
     keep = [DEVICE]
     if SECURITY in tree.objects():
         for sec in tree.instances(SECURITY):
-            if _value(tree, (SECURITY, sec, 1)):
+            if value_at(tree, (SECURITY, sec, 1)):
                 keep.append((SECURITY, sec))
-                link = _value(tree, (SECURITY, sec, 17))
+                link = value_at(tree, (SECURITY, sec, 17))
                 if isinstance(link, Objlnk) and link.oid == OSCORE:
                     keep.append((OSCORE, link.iid))
     return keep
@@ -471,16 +456,16 @@ def check_configuration(tree):
 
 def _check_security(tree):
     for sec in tree.instances(SECURITY):
-        mode = _int(tree, (SECURITY, sec, 2))
+        mode = int_at(tree, (SECURITY, sec, 2))
         if mode is None:
             return "/0/%d has no Security Mode" % sec
         if not 0 <= mode < len(_MODE_NAMES):
             return "/0/%d: Security Mode %d is not supported" % (sec, mode)
         for rid in _MODE_NEEDS[mode]:
-            if not _value(tree, (SECURITY, sec, rid)):
+            if not value_at(tree, (SECURITY, sec, rid)):
                 return "/0/%d: Security Mode %s needs /0/%d/%d" % (
                     sec, _MODE_NAMES[mode], sec, rid)
-        uri = _value(tree, (SECURITY, sec, 0))
+        uri = value_at(tree, (SECURITY, sec, 0))
         if type(uri) is str and "://" in uri:
             scheme = uri.split("://", 1)[0].lower()
             plain = scheme in _PLAIN_SCHEMES
@@ -495,20 +480,20 @@ def _check_access(tree, ssids):
     if ACCESS not in objects:
         return None
     for x in tree.instances(ACCESS):
-        oid = _int(tree, (ACCESS, x, 0))
-        iid = _int(tree, (ACCESS, x, 1))
+        oid = int_at(tree, (ACCESS, x, 0))
+        iid = int_at(tree, (ACCESS, x, 1))
         if oid is None or iid is None:
             return "/2/%d names no object or no instance" % x
         if oid not in objects:
             return "/2/%d is for object %d, which the client does not have" % (x, oid)
         if iid != MAX_ID and not tree.has((oid, iid)):
             return "/2/%d is for /%d/%d, which does not exist" % (x, oid, iid)
-        owner = _int(tree, (ACCESS, x, 3))
+        owner = int_at(tree, (ACCESS, x, 3))
         if owner is None:
             return "/2/%d has no owner" % x
         if owner not in _SPECIAL_SSIDS and owner not in ssids:
             return "/2/%d: owner %d is no LwM2M Server" % (x, owner)
-        acl = _value(tree, (ACCESS, x, 2))
+        acl = value_at(tree, (ACCESS, x, 2))
         if type(acl) is dict:
             for ssid in sorted(acl):
                 if ssid not in _SPECIAL_SSIDS and ssid not in ssids:
